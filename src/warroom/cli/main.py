@@ -1,0 +1,39 @@
+"""The `warroom` command: server commands and a client of the HTTP API."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from warroom.cli import incidents, server, users
+from warroom.cli.client import CliError
+from warroom.cli.output import errors
+
+app = typer.Typer(
+    name="warroom",
+    help="Incident management: declare, run and resolve incidents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.command("serve")(server.serve)
+app.command("demo")(server.demo_command)
+app.add_typer(server.db_app, name="db")
+app.command("login")(users.login)
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.token_app, name="token")
+app.add_typer(users.team_app, name="team")
+app.add_typer(users.service_app, name="service")
+for command in incidents.COMMANDS:
+    app.command(command.__name__)(command)
+
+
+def run() -> None:
+    """Entry point: run the CLI; user mistakes end in one line, not a traceback."""
+    try:
+        app(standalone_mode=True)
+    except CliError as error:
+        errors.print(f"[bold red]error:[/bold red] {error.message}", soft_wrap=True)
+        sys.exit(error.code)

@@ -1,0 +1,179 @@
+"""People commands: user and token create (on the database), login, teams, services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from warroom.cli import context
+from warroom.cli.client import EXIT_USAGE, Client, CliError, save_credentials
+from warroom.cli.output import console, errors, print_json
+from warroom.clock import SystemClock
+from warroom.db.uow import unit_of_work
+from warroom.errors import WarroomError
+from warroom.users import service as user_service
+from warroom.users.schemas import UserCreate
+
+user_app = typer.Typer(help="Users (works on the database directly).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (works on the database directly).", no_args_is_help=True)
+team_app = typer.Typer(help="Teams.", no_args_is_help=True)
+service_app = typer.Typer(help="Services.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _validation_message(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: "
+        f"{str(e['msg']).removeprefix('Value error, ')}"
+        for e in error.errors()
+    )
+
+
+@user_app.command("create")
+def user_create(
+    handle: Annotated[str, typer.Argument(help="short unique name, e.g. alice")],
+    name: Annotated[str, typer.Option(help="full name")],
+    email: Annotated[str, typer.Option(help="email address")],
+    role: Annotated[str, typer.Option(help="admin, responder or viewer")] = "responder",
+    time_zone: Annotated[str, typer.Option("--tz", help="IANA time zone")] = "UTC",
+    password: Annotated[bool, typer.Option("--password", help="prompt for a password")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user."""
+    secret = (
+        typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    )
+    try:
+        user_in = UserCreate(
+            handle=handle,
+            name=name,
+            email=email,
+            role=role,
+            time_zone=time_zone,
+            password=secret,
+        )
+    except ValidationError as error:
+        raise CliError(_validation_message(error), EXIT_USAGE) from None
+    sessions = context.database(context.settings())
+    with unit_of_work(sessions) as session:
+        try:
+            user = user_service.create(session=session, now=SystemClock().now(), user_in=user_in)
+        except WarroomError as error:
+            raise CliError(error.message) from None
+        result = {
+            "handle": user.handle,
+            "name": user.name,
+            "email": user.email,
+            "role": user.role,
+            "time_zone": user.time_zone,
+        }
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"created {result['role']} @{result['handle']}")
+
+
+@token_app.command("create")
+def token_create(
+    handle: Annotated[str, typer.Argument(help="whose token")],
+    name: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue an API token; it is printed once and stored only hashed."""
+    sessions = context.database(context.settings())
+    with unit_of_work(sessions) as session:
+        try:
+            user = user_service.get_by_handle_or_raise(session=session, handle=handle)
+        except WarroomError as error:
+            raise CliError(error.message) from None
+        token = user_service.create_token(
+            session=session, now=SystemClock().now(), user=user, name=name
+        )
+    if as_json:
+        print_json({"token": token})
+    else:
+        console.print(token, soft_wrap=True)
+        # The hint goes to stderr so that TOKEN=$(warroom token create ...) gets the token only.
+        errors.print(f"[dim]token for @{handle}; shown only now, store it safely[/dim]")
+
+
+def login(
+    url: Annotated[str | None, typer.Option(help="server URL (default WARROOM_URL)")] = None,
+    token: Annotated[str | None, typer.Option(help="an API token; else handle + password")] = None,
+    handle: Annotated[str | None, typer.Option(help="your handle (with password login)")] = None,
+) -> None:
+    """Save credentials for later commands, checking them against the server."""
+    client = Client.from_env()
+    client.url = (url or client.url).rstrip("/")
+    if token is None:
+        who = handle or typer.prompt("handle")
+        secret = typer.prompt("password", hide_input=True)
+        issued = client.request(
+            "POST", "/api/v1/auth/token", auth=False, json_body={"handle": who, "password": secret}
+        )
+        token = str(issued["token"])
+    client.token = token
+    me = client.get("/api/v1/me")
+    path = save_credentials(client.url, token)
+    console.print(f"logged in to {client.url} as @{me['handle']} ({me['role']}); saved in {path}")
+
+
+@team_app.command("create")
+def team_create(
+    slug: Annotated[str, typer.Argument(help="short unique name, e.g. payments")],
+    name: Annotated[str, typer.Option(help="display name")],
+    member: Annotated[list[str] | None, typer.Option(help="member handle (repeatable)")] = None,
+    time_zone: Annotated[str, typer.Option("--tz", help="IANA time zone")] = "UTC",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a team (admins)."""
+    body = {"slug": slug, "name": name, "members": member or [], "time_zone": time_zone}
+    data = Client.from_env().post("/api/v1/teams", body)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"created team {data['slug']}")
+
+
+@team_app.command("ls")
+def team_ls(as_json: JsonOpt = False) -> None:
+    """List teams and their members."""
+    data = Client.from_env().get("/api/v1/teams")
+    if as_json:
+        print_json(data)
+        return
+    for team in data:
+        members = " ".join(f"@{m['handle']}" for m in team["members"])
+        console.print(f"[bold]{team['slug']}[/bold] {team['name']}: {members or '-'}")
+
+
+@service_app.command("create")
+def service_create(
+    slug: Annotated[str, typer.Argument(help="short unique name, e.g. checkout")],
+    name: Annotated[str, typer.Option(help="display name")],
+    team: Annotated[str | None, typer.Option(help="owning team slug")] = None,
+    description: Annotated[str, typer.Option(help="what it does")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a service (admins)."""
+    body = {"slug": slug, "name": name, "team": team, "description": description}
+    data = Client.from_env().post("/api/v1/services", body)
+    if as_json:
+        print_json(data)
+    else:
+        console.print(f"created service {data['slug']}")
+
+
+@service_app.command("ls")
+def service_ls(as_json: JsonOpt = False) -> None:
+    """List services."""
+    data = Client.from_env().get("/api/v1/services")
+    if as_json:
+        print_json(data)
+        return
+    for service in data:
+        console.print(
+            f"[bold]{service['slug']}[/bold] {service['name']} (team {service['team'] or '-'})"
+        )

@@ -1,0 +1,7 @@
+"""Import every domain's tables so that Base.metadata knows them all."""
+
+from warroom.db.base import Base
+from warroom.incidents import models as incident_models
+from warroom.users import models as user_models
+
+__all__ = ["Base", "incident_models", "user_models"]

@@ -1,0 +1,469 @@
+"""Incident use-cases. Every change lands on the timeline; flushes, never commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from warroom.errors import Conflict, Invalid, NotFound
+from warroom.incidents import rules
+from warroom.incidents import severities as severity_service
+from warroom.incidents.models import Incident, TimelineEntry, incident_service
+from warroom.incidents.rules import Phase
+from warroom.incidents.schemas import IncidentCreate, IncidentPatch, NoteCreate, RolesAssign
+from warroom.users import service as user_service
+from warroom.users.models import Service, User
+
+MAX_PAGE = 200
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def record(
+    *,
+    session: Session,
+    incident: Incident,
+    now: datetime,
+    actor: User | None,
+    kind: str,
+    text: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    corrects: int | None = None,
+) -> TimelineEntry:
+    """Append one entry to the incident's timeline."""
+    entry = TimelineEntry(
+        incident_id=incident.id,
+        at=at or now,
+        recorded_at=now,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        text=text,
+        data=data or {},
+        corrects_id=corrects,
+    )
+    session.add(entry)
+    return entry
+
+
+def _touch(incident: Incident, now: datetime) -> None:
+    incident.updated_at = now
+    incident.version += 1
+
+
+def _services(session: Session, slugs: list[str]) -> list[Service]:
+    unique = list(dict.fromkeys(slugs))
+    return [
+        user_service.get_service_or_raise(session=session, slug=s, field="services") for s in unique
+    ]
+
+
+def declare(
+    *,
+    session: Session,
+    now: datetime,
+    actor: User | None,
+    incident_in: IncidentCreate,
+    phase: Phase = Phase.TRIAGE,
+) -> Incident:
+    """Declare an incident: it starts in triage with its severity's targets."""
+    severity = severity_service.resolve(session=session, value=incident_in.severity)
+    commander = (
+        user_service.get_by_handle_or_raise(
+            session=session, handle=incident_in.commander, field="commander"
+        )
+        if incident_in.commander
+        else None
+    )
+    services = _services(session, incident_in.services)
+    policy = severity_service.policy_of(severity)
+    incident = Incident(
+        title=incident_in.title,
+        severity=severity,
+        phase=phase.value,
+        drill=incident_in.drill,
+        customer_impact=incident_in.customer_impact,
+        current_theory="",
+        next_action="",
+        commander=commander,
+        created_by_id=actor.id if actor else None,
+        declared_at=now,
+        detection_at=now,
+        next_update_due_at=rules.next_update_due(now, policy.update_cadence),
+        updated_at=now,
+        version=1,
+    )
+    setattr(incident, f"{phase.value}_at", now)
+    incident.services = services
+    session.add(incident)
+    session.flush()
+    drill = " (drill)" if incident.drill else ""
+    record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind="declared",
+        text=f"Declared {severity.name}{drill}: {incident.title}",
+        data={
+            "severity": severity.name,
+            "phase": phase.value,
+            "services": [s.slug for s in services],
+        },
+    )
+    if commander is not None:
+        record(
+            session=session,
+            incident=incident,
+            now=now,
+            actor=actor,
+            kind="role_assigned",
+            text=f"Incident Commander: @{commander.handle}",
+            data={"role": "commander", "before": None, "after": commander.handle},
+        )
+    session.flush()
+    return incident
+
+
+def get_by_ref(*, session: Session, ref: str, for_update: bool = False) -> Incident:
+    """The incident called ``ref`` ("INC-3"), or NotFound.
+
+    ``for_update`` locks the row (PostgreSQL) so two responders changing the
+    same incident queue up instead of overwriting each other.
+    """
+    number = rules.parse_ref(ref)
+    query = select(Incident).where(Incident.id == number)
+    if for_update:
+        query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
+    incident = session.scalars(query).first()
+    if incident is None:
+        raise NotFound(f"no incident {rules.format_ref(number)}")
+    return incident
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Filters of the incident list; None means "any"."""
+
+    phases: tuple[Phase, ...] = ()
+    severity_levels: tuple[int, ...] = ()
+    service: str | None = None
+    open: bool | None = None
+    drill: bool | None = None
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor pointing after incident ``last_id``."""
+    return base64.urlsafe_b64encode(f"i:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The incident id inside ``cursor``, or Invalid."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, value = raw.split(":", 1)
+        if kind != "i":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("cursor is not one this API handed out", field="cursor") from None
+
+
+def list_incidents(
+    *, session: Session, filters: IncidentFilter, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Incident], str | None]:
+    """A page of incidents, newest first, and the cursor of the next page."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    query = select(Incident).order_by(Incident.id.desc()).limit(limit + 1)
+    if cursor:
+        query = query.where(Incident.id < decode_cursor(cursor))
+    if filters.phases:
+        query = query.where(Incident.phase.in_([p.value for p in filters.phases]))
+    if filters.open is not None:
+        open_values = [p.value for p in rules.OPEN_PHASES]
+        query = query.where(
+            Incident.phase.in_(open_values) if filters.open else Incident.phase.not_in(open_values)
+        )
+    if filters.severity_levels:
+        query = query.where(Incident.severity_level.in_(filters.severity_levels))
+    if filters.drill is not None:
+        query = query.where(Incident.drill.is_(filters.drill))
+    if filters.service:
+        service = user_service.get_service_or_raise(session=session, slug=filters.service)
+        query = query.where(
+            exists().where(
+                incident_service.c.incident_id == Incident.id,
+                incident_service.c.service_id == service.id,
+            )
+        )
+    rows = list(session.scalars(query).unique())
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def acknowledge(*, session: Session, now: datetime, actor: User, incident: Incident) -> Incident:
+    """Acknowledge: someone has seen it and is on it. A second ack is refused."""
+    if incident.acknowledged_at is not None:
+        by = incident.acknowledged_by.handle if incident.acknowledged_by else "someone"
+        raise Conflict(f"{rules.format_ref(incident.id)} was already acknowledged by @{by}")
+    incident.acknowledged_at = now
+    incident.acknowledged_by = actor
+    _touch(incident, now)
+    record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind="acknowledged",
+        text=f"Acknowledged by @{actor.handle}",
+    )
+    session.flush()
+    return incident
+
+
+def assign_roles(
+    *, session: Session, now: datetime, actor: User, incident: Incident, roles_in: RolesAssign
+) -> list[str]:
+    """Assign or clear roles; returns warnings such as "IC also Tech Lead"."""
+    wanted = {
+        rules.Role.COMMANDER: roles_in.commander,
+        rules.Role.TECH_LEAD: roles_in.tech_lead,
+        rules.Role.COMMS: roles_in.comms,
+    }
+    resolved: dict[rules.Role, User | None] = {}
+    for role, handle in wanted.items():
+        if handle is None:
+            continue
+        resolved[role] = (
+            user_service.get_by_handle_or_raise(session=session, handle=handle, field=role.value)
+            if handle
+            else None
+        )
+    changed = False
+    for role, user in resolved.items():
+        before: User | None = getattr(incident, role.value)
+        if before is user:
+            continue
+        setattr(incident, role.value, user)
+        changed = True
+        who = f"@{user.handle}" if user else "unassigned"
+        record(
+            session=session,
+            incident=incident,
+            now=now,
+            actor=actor,
+            kind="role_assigned",
+            text=f"{rules.ROLE_TITLES[role]}: {who}",
+            data={
+                "role": role.value,
+                "before": before.handle if before else None,
+                "after": user.handle if user else None,
+            },
+        )
+    if changed:
+        _touch(incident, now)
+    session.flush()
+    warnings = role_warnings(incident)
+    if changed and warnings:
+        record(
+            session=session,
+            incident=incident,
+            now=now,
+            actor=None,
+            kind="warning",
+            text=warnings[0],
+            data={"warning": "ic_also_tech_lead"},
+        )
+        session.flush()
+    return warnings
+
+
+def role_warnings(incident: Incident) -> list[str]:
+    """Warnings about the incident's current role assignment."""
+    return rules.role_warnings(
+        incident.severity_level, incident.commander_id, incident.tech_lead_id
+    )
+
+
+def change_phase(
+    *,
+    session: Session,
+    now: datetime,
+    actor: User,
+    incident: Incident,
+    phase: Phase,
+    note: str = "",
+) -> Incident:
+    """Move the incident to ``phase`` if the lifecycle allows it."""
+    before = Phase(incident.phase)
+    rules.check_transition(before, phase)
+    incident.phase = phase.value
+    # Open phases keep the first time they were reached (time to investigate);
+    # ended ones the latest (a reopened incident is resolved when it last was).
+    if getattr(incident, f"{phase.value}_at") is None or phase in rules.ENDED_PHASES:
+        setattr(incident, f"{phase.value}_at", now)
+    if phase in rules.ENDED_PHASES:
+        incident.next_update_due_at = None
+    elif before in rules.ENDED_PHASES:
+        cadence = severity_service.policy_of(incident.severity).update_cadence
+        incident.next_update_due_at = rules.next_update_due(now, cadence)
+    _touch(incident, now)
+    text = f"Phase: {before.value} → {phase.value}" + (f" ({note})" if note else "")
+    record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind="phase_changed",
+        text=text,
+        data={"before": before.value, "after": phase.value},
+    )
+    session.flush()
+    return incident
+
+
+def change_severity(
+    *,
+    session: Session,
+    now: datetime,
+    actor: User,
+    incident: Incident,
+    severity: str | int,
+    reason: str = "",
+) -> Incident:
+    """Change severity; the update cadence is re-derived from the new level."""
+    row = severity_service.resolve(session=session, value=severity)
+    before = incident.severity
+    if row.level == before.level:
+        raise Conflict(f"{rules.format_ref(incident.id)} is already {row.name}", field="severity")
+    incident.severity = row
+    incident.severity_level = row.level
+    if Phase(incident.phase) not in rules.ENDED_PHASES:
+        cadence = severity_service.policy_of(row).update_cadence
+        last = incident.next_update_due_at
+        since = (
+            now
+            if last is None or before.update_cadence_seconds is None
+            else (last - timedelta(seconds=before.update_cadence_seconds))
+        )
+        incident.next_update_due_at = rules.next_update_due(since, cadence)
+    _touch(incident, now)
+    text = f"Severity: {before.name} → {row.name}" + (f" ({reason})" if reason else "")
+    record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind="severity_changed",
+        text=text,
+        data={"before": before.name, "after": row.name},
+    )
+    session.flush()
+    return incident
+
+
+FIELD_LABELS = {
+    "title": "Title",
+    "customer_impact": "Customer impact",
+    "current_theory": "Current theory",
+    "next_action": "Next action",
+}
+
+
+def update_fields(
+    *, session: Session, now: datetime, actor: User, incident: Incident, patch: IncidentPatch
+) -> Incident:
+    """Change descriptive fields; each change is recorded with before and after."""
+    changes = patch.model_dump(exclude_unset=True)
+    slugs = changes.pop("services", None)
+    for field, value in changes.items():
+        if value is None:
+            raise Invalid(f"{field} cannot be null", field=field)
+        before = getattr(incident, field)
+        if before == value:
+            continue
+        setattr(incident, field, value)
+        record(
+            session=session,
+            incident=incident,
+            now=now,
+            actor=actor,
+            kind="field_changed",
+            text=f"{FIELD_LABELS[field]}: {value}",
+            data={"field": field, "before": before, "after": value},
+        )
+        _touch(incident, now)
+    if slugs is not None:
+        set_services(session=session, now=now, actor=actor, incident=incident, slugs=slugs)
+    session.flush()
+    return incident
+
+
+def set_services(
+    *, session: Session, now: datetime, actor: User, incident: Incident, slugs: list[str]
+) -> None:
+    """Replace the affected services, recording the difference."""
+    before = [s.slug for s in incident.services]
+    services = _services(session, slugs)
+    after = [s.slug for s in services]
+    if sorted(before) == sorted(after):
+        return
+    incident.services = services
+    _touch(incident, now)
+    record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind="services_changed",
+        text=f"Affected services: {', '.join(after) or 'none'}",
+        data={"before": before, "after": after},
+    )
+
+
+def add_note(
+    *, session: Session, now: datetime, actor: User, incident: Incident, note_in: NoteCreate
+) -> TimelineEntry:
+    """Add a manual note, possibly dated earlier or correcting an earlier entry."""
+    at = note_in.at
+    if at is not None:
+        if at.tzinfo is None:
+            raise Invalid("at needs a time zone, e.g. 2026-11-27T10:05:00Z", field="at")
+        if at > now + CLOCK_SKEW:
+            raise Invalid("at cannot be in the future", field="at")
+    if note_in.corrects is not None:
+        target = session.get(TimelineEntry, note_in.corrects)
+        if target is None or target.incident_id != incident.id:
+            raise Invalid(
+                f"no timeline entry {note_in.corrects} on this incident", field="corrects"
+            )
+    kind = "correction" if note_in.corrects is not None else "note"
+    entry = record(
+        session=session,
+        incident=incident,
+        now=now,
+        actor=actor,
+        kind=kind,
+        text=note_in.text,
+        at=at,
+        corrects=note_in.corrects,
+    )
+    _touch(incident, now)
+    session.flush()
+    return entry
+
+
+def timeline(*, session: Session, incident: Incident) -> list[TimelineEntry]:
+    """The incident's timeline in event order."""
+    query = (
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident.id)
+        .order_by(TimelineEntry.at, TimelineEntry.id)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,143 @@
+"""API shapes for users, tokens, teams and services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from warroom.users import rules
+from warroom.users.rules import Role
+
+
+def _check(problem: object) -> AfterValidator:
+    def validate(value: str) -> str:
+        message = problem(value)  # type: ignore[operator]
+        if message:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(validate)
+
+
+Handle = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.handle_problem)
+]
+Slug = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.slug_problem)
+]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.email_problem)
+]
+TimeZone = Annotated[str, StringConstraints(strip_whitespace=True), _check(rules.time_zone_problem)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+
+
+class StrictModel(BaseModel):
+    """Input model: unknown fields are an error, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserCreate(StrictModel):
+    handle: Handle
+    name: Name
+    email: Email
+    time_zone: TimeZone = "UTC"
+    role: Role = Role.RESPONDER
+    password: Password | None = None
+
+
+class UserUpdate(StrictModel):
+    name: Name | None = None
+    email: Email | None = None
+    time_zone: TimeZone | None = None
+    role: Role | None = None
+    active: bool | None = None
+    password: Password | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    handle: str
+    name: str
+    email: str
+    time_zone: str
+    role: Role
+    active: bool
+    teams: list[str] = Field(default_factory=list)
+
+
+class UserBrief(BaseModel):
+    """A user as shown inside other resources."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    handle: str
+    name: str
+
+
+class TokenCreate(StrictModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = (
+        "cli"
+    )
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    """The one response that carries a token in plain text."""
+
+    token: str
+    user: str
+
+
+class PasswordLogin(StrictModel):
+    handle: Handle
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    token_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "cli login"  # noqa: S105
+
+
+class TeamCreate(StrictModel):
+    slug: Slug
+    name: Name
+    time_zone: TimeZone = "UTC"
+    members: list[Handle] = Field(default_factory=list, max_length=500)
+
+
+class TeamMemberAdd(StrictModel):
+    handle: Handle
+
+
+class TeamRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    slug: str
+    name: str
+    time_zone: str
+    members: list[UserBrief]
+
+
+class ServiceCreate(StrictModel):
+    slug: Slug
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    team: Slug | None = None
+
+
+class ServiceRead(BaseModel):
+    slug: str
+    name: str
+    description: str
+    team: str | None
