@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from warroom.cli import incidents, server, users
+from warroom.cli import config, incidents, server, users
 from warroom.cli.client import CliError
 from warroom.cli.output import errors
 
@@ -26,6 +26,8 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(users.token_app, name="token")
 app.add_typer(users.team_app, name="team")
 app.add_typer(users.service_app, name="service")
+app.add_typer(config.severity_app, name="severity")
+app.add_typer(config.template_app, name="template")
 for command in incidents.COMMANDS:
     app.command(command.__name__)(command)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
 from warroom.errors import Conflict, Invalid, NotFound
 from warroom.incidents import rules
 from warroom.incidents import severities as severity_service
-from warroom.incidents.models import Incident, TimelineEntry, incident_service
+from warroom.incidents.models import Incident, Severity, TimelineEntry, incident_service
 from warroom.incidents.rules import Phase
 from warroom.incidents.schemas import IncidentCreate, IncidentPatch, NoteCreate, RolesAssign
 from warroom.users import service as user_service
@@ -467,3 +467,19 @@ def timeline(*, session: Session, incident: Incident) -> list[TimelineEntry]:
         .order_by(TimelineEntry.at, TimelineEntry.id)
     )
     return list(session.scalars(query))
+
+
+def open_counts(*, session: Session, now: datetime) -> list[tuple[str, bool, int, int]]:
+    """Per severity name and drill flag: open incidents, and those with an overdue update."""
+    open_values = [p.value for p in rules.OPEN_PHASES]
+    overdue = func.sum(case((Incident.next_update_due_at < now, 1), else_=0))
+    query = (
+        select(Severity.name, Incident.drill, func.count(), overdue)
+        .join(Severity, Severity.level == Incident.severity_level)
+        .where(Incident.phase.in_(open_values))
+        .group_by(Severity.name, Incident.drill)
+    )
+    return [
+        (name, bool(drill), int(n), int(late or 0))
+        for name, drill, n, late in session.execute(query)
+    ]

@@ -13,6 +13,7 @@ from warroom.incidents.router import router as incidents_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
+from warroom.web.metrics import IncidentCollector
 from warroom.web.middleware import BodyLimit, Metrics
 
 
@@ -32,6 +33,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.migration_head = migrate.head_revision()
     app.state.metrics_registry = CollectorRegistry()
+    app.state.metrics_registry.register(IncidentCollector(app.state.sessions, app.state.clock))
     errors.install(app)
     app.include_router(health.router)
     app.include_router(users_router)

@@ -1,0 +1,43 @@
+"""Incident gauges computed at scrape time from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from warroom.clock import Clock
+from warroom.db.engine import SessionFactory
+from warroom.db.uow import unit_of_work
+from warroom.incidents import service as incident_service
+
+
+class IncidentCollector(Collector):
+    """Open incidents and overdue internal updates, by severity and drill flag.
+
+    Read from the database on each scrape, so every server process reports
+    the same truth instead of its own counters.
+    """
+
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        open_incidents = GaugeMetricFamily(
+            "warroom_incidents_open", "Incidents not yet resolved", labels=["severity", "drill"]
+        )
+        overdue = GaugeMetricFamily(
+            "warroom_incidents_update_overdue",
+            "Open incidents whose internal update is overdue",
+            labels=["severity", "drill"],
+        )
+        with unit_of_work(self.sessions, write=False) as session:
+            rows = incident_service.open_counts(session=session, now=self.clock.now())
+        for severity, drill, count, late in rows:
+            labels = [severity, str(drill).lower()]
+            open_incidents.add_metric(labels, count)
+            overdue.add_metric(labels, late)
+        yield open_incidents
+        yield overdue
