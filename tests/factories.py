@@ -10,8 +10,8 @@ from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
 from warroom.incidents.schemas import IncidentCreate
 from warroom.users import service as user_service
-from warroom.users.models import Service, User
-from warroom.users.schemas import ServiceCreate, UserCreate
+from warroom.users.models import Service, Team, User
+from warroom.users.schemas import ServiceCreate, TeamCreate, UserCreate
 
 
 def make_user(
@@ -57,4 +57,14 @@ def make_incident(
         incident_in=IncidentCreate(
             title=title, severity=severity, services=services or [], drill=drill
         ),
+    )
+
+
+def make_team(
+    session: Session, now: datetime, slug: str = "payments", members: list[str] | None = None
+) -> Team:
+    return user_service.create_team(
+        session=session,
+        now=now,
+        team_in=TeamCreate(slug=slug, name=slug.title(), members=members or []),
     )

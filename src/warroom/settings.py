@@ -57,14 +57,14 @@ class Settings(BaseModel):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_supported(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite", "postgresql")):
+        if value.startswith(("postgresql://", "postgres://")):
+            # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        if value and not value.startswith(("sqlite", "postgresql+psycopg")):
             raise ValueError(
                 "must start with sqlite:/// or postgresql+psycopg:// "
                 "(other databases are not supported)"
             )
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
-            # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
-            value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
     @field_validator("smtp_url")
@@ -106,9 +106,22 @@ def _describe(error: ValidationError) -> str:
         name = f"WARROOM_{loc[0].upper()}" if loc else "settings"
         message = str(item["msg"]).removeprefix("Value error, ")
         got = item.get("input")
-        shown = f" (got {got!r})" if loc and isinstance(got, str | int) else ""
+        shown = f" (got {_redact(got)!r})" if loc and isinstance(got, str | int) else ""
+        if loc and loc[0] == "secret_key":
+            shown = ""
         lines.append(f"{name}: {message}{shown}" if loc else message)
     return "\n".join(lines)
+
+
+def _redact(value: str | int) -> str | int:
+    """Hide the password of a URL so that error messages and logs never show it."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -123,8 +136,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settings = Settings.model_validate(values)
     except ValidationError as error:
         raise SettingsError(_describe(error)) from None
+    if settings.var_dir.exists() and not settings.var_dir.is_dir():
+        raise SettingsError(f"WARROOM_VAR_DIR: {settings.var_dir} exists and is not a directory")
     if not settings.secret_key:
-        settings = settings.model_copy(update={"secret_key": _local_secret(settings.var_dir)})
+        try:
+            secret = _local_secret(settings.var_dir)
+        except OSError as error:
+            raise SettingsError(f"WARROOM_VAR_DIR: cannot keep the secret there: {error}") from None
+        settings = settings.model_copy(update={"secret_key": secret})
     return settings
 
 

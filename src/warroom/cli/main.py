@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from warroom.cli import config, incidents, server, users
+from warroom.cli import alerts, config, incidents, server, users
 from warroom.cli.client import CliError
 from warroom.cli.output import errors
 
@@ -28,6 +28,10 @@ app.add_typer(users.team_app, name="team")
 app.add_typer(users.service_app, name="service")
 app.add_typer(config.severity_app, name="severity")
 app.add_typer(config.template_app, name="template")
+app.add_typer(alerts.integration_app, name="integration")
+app.command("alerts")(alerts.alerts)
+app.command("report-issue")(alerts.report_issue)
+app.command("changes")(alerts.changes)
 for command in incidents.COMMANDS:
     app.command(command.__name__)(command)
 

@@ -8,9 +8,9 @@ is saved, not discovered during an outage.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from warroom.errors import Invalid
@@ -69,7 +69,9 @@ def validate(name: str, body: str) -> None:
         raise Invalid(f"template is longer than {MAX_TEMPLATE} characters", field="body")
     try:
         _env.from_string(body).render(SAMPLE_CONTEXT[name])
-    except TemplateError as error:
+    # An admin's template can fail in any way Python can (1/0, "a" + 1, a huge
+    # range); all of them mean "this template is not usable".
+    except Exception as error:
         raise Invalid(f"template does not render: {error}", field="body") from None
 
 
@@ -77,11 +79,11 @@ def render(body: str, context: Mapping[str, object]) -> str:
     """Render a stored template; fall back to a plain dump if it no longer renders."""
     try:
         return _env.from_string(body).render(context)
-    except TemplateError as error:
+    except Exception as error:
         lines = [f"{key}: {value}" for key, value in context.items()]
         return f"(template error: {error})\n" + "\n".join(lines)
 
 
 def clock_time(at: datetime) -> str:
     """A time of day for messages read in many time zones: always labelled UTC."""
-    return at.strftime("%H:%M UTC")
+    return at.astimezone(UTC).strftime("%H:%M UTC")

@@ -67,12 +67,12 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    severity: Mapped[Severity] = relationship(lazy="joined")
-    commander: Mapped[User | None] = relationship(foreign_keys=[commander_id], lazy="joined")
-    tech_lead: Mapped[User | None] = relationship(foreign_keys=[tech_lead_id], lazy="joined")
-    comms: Mapped[User | None] = relationship(foreign_keys=[comms_id], lazy="joined")
+    severity: Mapped[Severity] = relationship(lazy="select")
+    commander: Mapped[User | None] = relationship(foreign_keys=[commander_id], lazy="select")
+    tech_lead: Mapped[User | None] = relationship(foreign_keys=[tech_lead_id], lazy="select")
+    comms: Mapped[User | None] = relationship(foreign_keys=[comms_id], lazy="select")
     acknowledged_by: Mapped[User | None] = relationship(
-        foreign_keys=[acknowledged_by_id], lazy="joined"
+        foreign_keys=[acknowledged_by_id], lazy="select"
     )
     services: Mapped[list[Service]] = relationship(
         secondary=incident_service, lazy="selectin", order_by="Service.slug"
@@ -95,7 +95,7 @@ class TimelineEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_entry.id"))
 
-    actor: Mapped[User | None] = relationship(lazy="joined")
+    actor: Mapped[User | None] = relationship(lazy="select")
 
 
 class InternalUpdate(Base):
@@ -119,7 +119,7 @@ class InternalUpdate(Base):
     next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
 
-    author: Mapped[User | None] = relationship(lazy="joined")
+    author: Mapped[User | None] = relationship(lazy="select")
 
 
 class MessageTemplate(Base):

@@ -226,12 +226,12 @@ def update_status(due: datetime | None, now: datetime) -> str:
     return f"overdue by {format_duration(now - due)}"
 
 
-REF_PATTERN = re.compile(r"^(?:inc-?)?(\d{1,12})$", re.IGNORECASE)
+REF_PATTERN = re.compile(r"(?:inc-?)?(\d{1,12})", re.IGNORECASE)
 
 
 def parse_ref(ref: str) -> int:
     """The incident number in "INC-42" (or "42"), or Invalid."""
-    match = REF_PATTERN.match(ref.strip())
+    match = REF_PATTERN.fullmatch(ref.strip())
     if not match:
         raise Invalid(f"{ref!r} is not an incident reference like INC-42", field="ref")
     return int(match.group(1))
@@ -242,7 +242,7 @@ def format_ref(number: int) -> str:
     return f"INC-{number}"
 
 
-SEVERITY_PATTERN = re.compile(r"^(?:sev)?-?\s*(\d{1,2})$", re.IGNORECASE)
+SEVERITY_PATTERN = re.compile(r"(?:sev-?\s*)?(\d{1,2})", re.IGNORECASE)
 
 
 def severity_level_from(value: str | int, policies: list[SeverityPolicy]) -> int:
@@ -251,7 +251,7 @@ def severity_level_from(value: str | int, policies: list[SeverityPolicy]) -> int
     for policy in policies:
         if policy.name.lower() == text.lower():
             return policy.level
-    match = SEVERITY_PATTERN.match(text)
+    match = SEVERITY_PATTERN.fullmatch(text)
     if match and any(p.level == int(match.group(1)) for p in policies):
         return int(match.group(1))
     known = ", ".join(f"{p.level} ({p.name})" for p in policies)

@@ -8,15 +8,20 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from warroom.incidents.rules import MAX_TEXT, MAX_TITLE, Phase
+from warroom.text import NoNul
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
-NonEmptyText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE), NoNul
 ]
-SlugRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=63)]
-HandleRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
-SeverityRef = int | Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT), NoNul]
+NonEmptyText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), NoNul
+]
+SlugRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=63), NoNul
+]
+HandleRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul]
+SeverityRef = int | Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), NoNul]
 Seconds = Annotated[int, Field(ge=1, le=30 * 86400)]
 
 
@@ -27,8 +32,10 @@ class StrictModel(BaseModel):
 
 
 class SeverityWrite(StrictModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-    description: Annotated[str, StringConstraints(max_length=500)] = ""
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul
+    ]
+    description: Annotated[str, StringConstraints(max_length=500), NoNul] = ""
     ack_target_seconds: Seconds | None = None
     ack_next_business_day: bool = False
     update_cadence_seconds: Seconds | None = None
@@ -85,7 +92,9 @@ class RolesAssign(StrictModel):
 
 
 class PhaseChange(StrictModel):
-    phase: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    phase: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul
+    ]
     note: Text = ""
 
 
@@ -104,7 +113,7 @@ class UpdateCreate(StrictModel):
     impact: Text | None = None
     theory: Text | None = None
     next_action: Text | None = None
-    eta: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+    eta: Annotated[str, StringConstraints(max_length=32), NoNul] | None = Field(
         default=None, description="time until the next action completes, e.g. 15m"
     )
 
@@ -192,4 +201,4 @@ class TemplateRead(BaseModel):
 
 
 class TemplateWrite(StrictModel):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=20_000), NoNul]

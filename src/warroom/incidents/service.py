@@ -14,13 +14,20 @@ from sqlalchemy.orm import Session
 from warroom.errors import Conflict, Invalid, NotFound
 from warroom.incidents import rules
 from warroom.incidents import severities as severity_service
-from warroom.incidents.models import Incident, Severity, TimelineEntry, incident_service
+from warroom.incidents.models import (
+    Incident,
+    InternalUpdate,
+    Severity,
+    TimelineEntry,
+    incident_service,
+)
 from warroom.incidents.rules import Phase
 from warroom.incidents.schemas import IncidentCreate, IncidentPatch, NoteCreate, RolesAssign
 from warroom.users import service as user_service
 from warroom.users.models import Service, User
 
 MAX_PAGE = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
 CLOCK_SKEW = timedelta(minutes=2)
 
 
@@ -137,6 +144,8 @@ def get_by_ref(*, session: Session, ref: str, for_update: bool = False) -> Incid
     same incident queue up instead of overwriting each other.
     """
     number = rules.parse_ref(ref)
+    if number > MAX_ID:
+        raise NotFound(f"no incident {rules.format_ref(number)}")
     query = select(Incident).where(Incident.id == number)
     if for_update:
         query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
@@ -167,9 +176,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, value = raw.split(":", 1)
-        if kind != "i":
+        number = int(value)
+        if kind != "i" or not 0 < number <= MAX_ID + 1:
             raise ValueError(kind)
-        return int(value)
+        return number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("cursor is not one this API handed out", field="cursor") from None
 
@@ -207,7 +217,9 @@ def list_incidents(
     return rows[:limit], next_cursor
 
 
-def acknowledge(*, session: Session, now: datetime, actor: User, incident: Incident) -> Incident:
+def acknowledge(
+    *, session: Session, now: datetime, actor: User | None, incident: Incident, via: str = ""
+) -> Incident:
     """Acknowledge: someone has seen it and is on it. A second ack is refused."""
     if incident.acknowledged_at is not None:
         by = incident.acknowledged_by.handle if incident.acknowledged_by else "someone"
@@ -215,14 +227,9 @@ def acknowledge(*, session: Session, now: datetime, actor: User, incident: Incid
     incident.acknowledged_at = now
     incident.acknowledged_by = actor
     _touch(incident, now)
-    record(
-        session=session,
-        incident=incident,
-        now=now,
-        actor=actor,
-        kind="acknowledged",
-        text=f"Acknowledged by @{actor.handle}",
-    )
+    who = f"by @{actor.handle}" if actor else ""
+    text = " ".join(part for part in ("Acknowledged", who, f"via {via}" if via else "") if part)
+    record(session=session, incident=incident, now=now, actor=actor, kind="acknowledged", text=text)
     session.flush()
     return incident
 
@@ -295,7 +302,7 @@ def change_phase(
     *,
     session: Session,
     now: datetime,
-    actor: User,
+    actor: User | None,
     incident: Incident,
     phase: Phase,
     note: str = "",
@@ -346,12 +353,9 @@ def change_severity(
     incident.severity_level = row.level
     if Phase(incident.phase) not in rules.ENDED_PHASES:
         cadence = severity_service.policy_of(row).update_cadence
-        last = incident.next_update_due_at
-        since = (
-            now
-            if last is None or before.update_cadence_seconds is None
-            else (last - timedelta(seconds=before.update_cadence_seconds))
-        )
+        # The new cadence counts from the last update (or the declaration); when
+        # no update was expected before, the clock starts now.
+        since = now if incident.next_update_due_at is None else _last_update_at(session, incident)
         incident.next_update_due_at = rules.next_update_due(since, cadence)
     _touch(incident, now)
     text = f"Severity: {before.name} → {row.name}" + (f" ({reason})" if reason else "")
@@ -368,6 +372,14 @@ def change_severity(
     return incident
 
 
+def _last_update_at(session: Session, incident: Incident) -> datetime:
+    posted = session.scalar(
+        select(func.max(InternalUpdate.posted_at)).where(InternalUpdate.incident_id == incident.id)
+    )
+    # MAX() keeps the column's UTC type, so this is an aware datetime.
+    return posted if posted is not None else incident.declared_at
+
+
 FIELD_LABELS = {
     "title": "Title",
     "customer_impact": "Customer impact",
@@ -381,6 +393,8 @@ def update_fields(
 ) -> Incident:
     """Change descriptive fields; each change is recorded with before and after."""
     changes = patch.model_dump(exclude_unset=True)
+    if "services" in changes and changes["services"] is None:
+        raise Invalid("services cannot be null; send [] to clear", field="services")
     slugs = changes.pop("services", None)
     for field, value in changes.items():
         if value is None:
@@ -483,3 +497,19 @@ def open_counts(*, session: Session, now: datetime) -> list[tuple[str, bool, int
         (name, bool(drill), int(n), int(late or 0))
         for name, drill, n, late in session.execute(query)
     ]
+
+
+def open_incident_for_service(*, session: Session, service_id: int) -> Incident | None:
+    """The newest open, non-drill incident affecting the service, if any."""
+    query = (
+        select(Incident)
+        .join(incident_service, incident_service.c.incident_id == Incident.id)
+        .where(
+            incident_service.c.service_id == service_id,
+            Incident.phase.in_([p.value for p in rules.OPEN_PHASES]),
+            Incident.drill.is_(False),
+        )
+        .order_by(Incident.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()

@@ -75,4 +75,4 @@ class Service(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    team: Mapped[Team | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="select")

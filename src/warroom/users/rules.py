@@ -29,7 +29,7 @@ def role_allows(have: Role, need: Role) -> bool:
 
 def handle_problem(handle: str) -> str | None:
     """Why ``handle`` is not acceptable, or None when it is."""
-    if not HANDLE_PATTERN.match(handle):
+    if not HANDLE_PATTERN.fullmatch(handle):
         return (
             "must be 1-63 characters of lowercase letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -39,14 +39,14 @@ def handle_problem(handle: str) -> str | None:
 
 def slug_problem(slug: str) -> str | None:
     """Why ``slug`` is not acceptable as a team or service slug, or None."""
-    if not SLUG_PATTERN.match(slug):
+    if not SLUG_PATTERN.fullmatch(slug):
         return "must be 1-63 characters of lowercase letters, digits and '-'"
     return None
 
 
 def email_problem(email: str) -> str | None:
     """Why ``email`` does not look like a deliverable address, or None."""
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+    if len(email) > 254 or not EMAIL_PATTERN.fullmatch(email):
         return "is not a valid email address"
     return None
 

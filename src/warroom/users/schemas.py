@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from warroom.text import NoNul
 from warroom.users import rules
 from warroom.users.rules import Role
 
@@ -22,17 +23,22 @@ def _check(problem: object) -> AfterValidator:
 
 
 Handle = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.handle_problem)
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True),
+    _check(rules.handle_problem),
+    NoNul,
 ]
 Slug = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.slug_problem)
+    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.slug_problem), NoNul
 ]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.email_problem)
+    str, StringConstraints(strip_whitespace=True, to_lower=True), _check(rules.email_problem), NoNul
 ]
-TimeZone = Annotated[str, StringConstraints(strip_whitespace=True), _check(rules.time_zone_problem)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+TimeZone = Annotated[
+    str, StringConstraints(strip_whitespace=True), _check(rules.time_zone_problem), NoNul
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256), NoNul]
 
 
 class StrictModel(BaseModel):
@@ -81,9 +87,9 @@ class UserBrief(BaseModel):
 
 
 class TokenCreate(StrictModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = (
-        "cli"
-    )
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
+    ] = "cli"
 
 
 class TokenRead(BaseModel):
@@ -105,8 +111,8 @@ class TokenCreated(BaseModel):
 
 class PasswordLogin(StrictModel):
     handle: Handle
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    token_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "cli login"  # noqa: S105
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256), NoNul]
+    token_name: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul] = "cli login"  # noqa: S105
 
 
 class TeamCreate(StrictModel):
@@ -132,7 +138,7 @@ class TeamRead(BaseModel):
 class ServiceCreate(StrictModel):
     slug: Slug
     name: Name
-    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    description: Annotated[str, StringConstraints(max_length=2000), NoNul] = ""
     team: Slug | None = None
 
 

@@ -63,6 +63,11 @@ def create(*, session: Session, now: datetime, user_in: UserCreate) -> User:
 def update(*, session: Session, user: User, user_in: UserUpdate) -> User:
     """Change a user's profile, role or password."""
     changes = user_in.model_dump(exclude_unset=True, exclude={"password"})
+    email = changes.get("email")
+    if email and email != user.email:
+        taken = session.scalars(select(User).where(User.email == email)).first()
+        if taken is not None:
+            raise Conflict(f"email {email!r} is already used", field="email")
     for field, value in changes.items():
         setattr(user, field, value.value if isinstance(value, rules.Role) else value)
     if user_in.password:
@@ -150,7 +155,8 @@ def create_team(*, session: Session, now: datetime, team_in: TeamCreate) -> Team
     if session.scalars(select(Team).where(Team.slug == team_in.slug)).first() is not None:
         raise Conflict(f"team {team_in.slug!r} exists", field="slug")
     members = [
-        get_by_handle_or_raise(session=session, handle=h, field="members") for h in team_in.members
+        get_by_handle_or_raise(session=session, handle=h, field="members")
+        for h in dict.fromkeys(team_in.members)
     ]
     team = Team(slug=team_in.slug, name=team_in.name, time_zone=team_in.time_zone, created_at=now)
     team.members = members

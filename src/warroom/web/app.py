@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.routing import Route
 
 from warroom import __version__
+from warroom.alerts.endpoints import Ingest
+from warroom.alerts.router import router as alerts_router
 from warroom.clock import Clock, SystemClock
 from warroom.db import migrate
 from warroom.db.engine import SessionFactory, make_engine, make_session_factory
+from warroom.db.groupcommit import GroupCommitter
 from warroom.incidents.router import router as incidents_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.metrics import IncidentCollector
 from warroom.web.middleware import BodyLimit, Metrics
+from warroom.web.raw import AsgiEndpoint
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.committer.stop()
+
+
+def _add_ingest_routes(app: FastAPI, ingest: Ingest) -> None:
+    """The hot-path ingest endpoints: raw ASGI, outside FastAPI's request models."""
+    for path, handler in (
+        ("/v2/enqueue", ingest.pagerduty),
+        ("/v2/change/enqueue", ingest.pagerduty_change),
+        ("/integrations/{type}/{key}", ingest.webhook),
+        ("/integrations/{type}", ingest.webhook),
+    ):
+        app.router.routes.append(Route(path, AsgiEndpoint(path, handler), methods=["POST"]))
 
 
 def create_app(
@@ -22,6 +47,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app for ``settings``; tests may pass their own sessions and clock."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="warroom",
         version=__version__,
         description="Incident management: declare, run and resolve incidents.",
@@ -34,10 +60,13 @@ def create_app(
     app.state.migration_head = migrate.head_revision()
     app.state.metrics_registry = CollectorRegistry()
     app.state.metrics_registry.register(IncidentCollector(app.state.sessions, app.state.clock))
+    app.state.committer = GroupCommitter(app.state.sessions, app.state.clock.now)
+    _add_ingest_routes(app, Ingest(app.state.committer))
     errors.install(app)
     app.include_router(health.router)
     app.include_router(users_router)
     app.include_router(incidents_router)
+    app.include_router(alerts_router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from warroom import errors
@@ -64,8 +65,21 @@ def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail))
 
 
+def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Input that passed validation but that the database refuses (e.g. a NUL
+    # byte in a query parameter on PostgreSQL) is still the caller's mistake.
+    return problem(422, "a value in the request cannot be stored or searched for")
+
+
+def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Two requests racing to create the same unique thing: the loser gets 409.
+    return problem(409, "the request conflicts with data written at the same time; retry")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(errors.WarroomError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)

@@ -8,6 +8,8 @@ import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from warroom.web.raw import ROUTE_KEY
+
 
 class BodyTooLarge(Exception):
     """The body grew past the limit while streaming in."""
@@ -89,6 +91,8 @@ class Metrics:
     def _route(scope: Scope) -> str:
         # The router records the matched route in the scope; raw paths would
         # give every incident its own time series.
+        if ROUTE_KEY in scope:
+            return str(scope[ROUTE_KEY])
         route = scope.get("route")
         return str(getattr(route, "path", "unmatched"))
 

@@ -1,0 +1,272 @@
+"""Ingest endpoints: PagerDuty Events v2, Alertmanager, Grafana and generic webhooks.
+
+Lean ASGI handlers (design.md "Hot paths"): orjson parsing, pure parsers, and
+group commit, answering 2xx only after the event is committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+from starlette.types import Receive, Scope, Send
+
+from warroom.alerts import alertmanager, formats, generic, integrations
+from warroom.alerts import queries as alert_queries
+from warroom.alerts import service as alert_service
+from warroom.alerts.events import AlertEvent, EventInvalid
+from warroom.alerts.integrations import IntegrationType
+from warroom.alerts.models import Integration
+from warroom.alerts.ratelimit import RateLimited, SlidingMinuteLimiter
+from warroom.db.groupcommit import GroupCommitter, TransientError
+from warroom.web.raw import BodyTooLargeError, header, read_body, send_json
+
+MAX_EVENT_BYTES = 512 * 1024
+MAX_WEBHOOK_BYTES = 8 * 1024 * 1024
+PD_INVALID = {"status": "invalid event", "message": "Event object is invalid"}
+
+
+class UnknownKey(Exception):
+    """No live integration of the endpoint's type has this key."""
+
+
+class Ingest:
+    """Shared state of the ingest endpoints: the group committer and rate limits."""
+
+    def __init__(self, committer: GroupCommitter) -> None:
+        self.committer = committer
+        self.limiter = SlidingMinuteLimiter()
+
+    def integration(
+        self, session: Session, now: datetime, key: str, type_: IntegrationType
+    ) -> Integration:
+        """The live integration for ``key``, checked against its type and rate limit."""
+        found = integrations.by_key(session=session, key=key, now=now)
+        if found is None:
+            raise UnknownKey("unknown or revoked integration key")
+        if found.type != type_.value:
+            path = "/v2/enqueue" if found.type == "pagerduty" else f"/integrations/{found.type}/KEY"
+            raise UnknownKey(f"this key belongs to a {found.type} integration; send to {path}")
+        self.limiter.hit(found.id, found.rate_limit_per_minute, now.timestamp())
+        return found
+
+    async def pagerduty(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v2/enqueue: PagerDuty Events API v2 alert events."""
+        body = await _json_or_answer(receive, send, MAX_EVENT_BYTES, pd_style=True)
+        if body is _ANSWERED:
+            return
+        try:
+            routing_key, event = formats.parse_pagerduty(body)
+        except EventInvalid as error:
+            await send_json(send, 400, {**PD_INVALID, "errors": error.errors})
+            return
+
+        def job(session: Session, now: datetime) -> Any:
+            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
+            return alert_service.ingest(session=session, now=now, integration=found, event=event)
+
+        if await self._run(send, job, pd_style=True):
+            await send_json(
+                send,
+                202,
+                {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
+            )
+
+    async def pagerduty_change(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v2/change/enqueue: change events (deploys, config changes)."""
+        body = await _json_or_answer(receive, send, MAX_EVENT_BYTES, pd_style=True)
+        if body is _ANSWERED:
+            return
+        try:
+            routing_key, change = formats.parse_pagerduty_change(body)
+        except EventInvalid as error:
+            await send_json(send, 400, {**PD_INVALID, "errors": error.errors})
+            return
+
+        def job(session: Session, now: datetime) -> Any:
+            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
+            return alert_queries.record_change(
+                session=session, now=now, integration=found, change=change
+            )
+
+        if await self._run(send, job, pd_style=True):
+            await send_json(send, 202, {"status": "success", "message": "Change event processed"})
+
+    async def webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /integrations/{type}/{key}: Alertmanager, Grafana and generic webhooks."""
+        params = scope.get("path_params", {})
+        try:
+            type_ = IntegrationType(params.get("type", ""))
+        except ValueError:
+            await send_json(send, 404, {"detail": "unknown integration type"})
+            return
+        key = params.get("key") or _credential(scope)
+        if not key or type_ is IntegrationType.PAGERDUTY:
+            detail = (
+                "PagerDuty events go to /v2/enqueue"
+                if type_ is IntegrationType.PAGERDUTY
+                else "the integration key is missing: put it in the URL or send "
+                "'Authorization: Bearer <key>'"
+            )
+            await send_json(send, 401 if not key else 404, {"detail": detail})
+            return
+        raw = await _raw_or_answer(receive, send, MAX_WEBHOOK_BYTES)
+        if raw is None:
+            return
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            await send_json(send, 400, {"detail": "the request body is not valid JSON"})
+            return
+        job = self._webhook_job(type_, key, body, raw, scope)
+        result = await self._run(send, job, pd_style=False)
+        if result:
+            await send_json(send, 200, {"status": "success", **result})
+
+    def _webhook_job(
+        self, type_: IntegrationType, key: str, body: Any, raw: bytes, scope: Scope
+    ) -> Callable[[Session, datetime], Any]:
+        def job(session: Session, now: datetime) -> Any:
+            found = self.integration(session, now, key, type_)
+            events = _parse_webhook(type_, found, body, raw, scope)
+            results = [
+                alert_service.ingest(session=session, now=now, integration=found, event=e)
+                for e in events.events
+            ]
+            return {
+                "alerts": len(results),
+                "truncated": events.truncated,
+                "incidents": sorted({r.incident_ref for r in results if r.incident_ref}),
+            }
+
+        return job
+
+    async def _run(
+        self, send: Send, job: Callable[[Session, datetime], Any], *, pd_style: bool
+    ) -> Any:
+        """Run a job under group commit; answer errors here. Returns the result or None."""
+        try:
+            result = await self.committer.submit(job)
+        except EventInvalid as error:
+            body = (
+                {**PD_INVALID, "errors": error.errors}
+                if pd_style
+                else {"detail": "; ".join(error.errors), "errors": error.errors}
+            )
+            await send_json(send, 400, body)
+        except UnknownKey as error:
+            if pd_style:
+                await send_json(send, 400, {**PD_INVALID, "errors": [str(error)]})
+            else:
+                await send_json(send, 403, {"detail": str(error)})
+        except RateLimited as error:
+            await send_json(
+                send,
+                429,
+                {"status": "throttle event", "message": str(error), "errors": [str(error)]},
+                {"Retry-After": str(error.retry_after)},
+            )
+        except TransientError as error:
+            await send_json(
+                send, 503, {"status": "unavailable", "message": str(error)}, {"Retry-After": "1"}
+            )
+        else:
+            return result if result is not None else True
+        return None
+
+
+class _Answered:
+    pass
+
+
+_ANSWERED: Any = _Answered()
+
+
+async def _raw_or_answer(receive: Receive, send: Send, limit: int) -> bytes | None:
+    try:
+        return await read_body(receive, limit)
+    except BodyTooLargeError:
+        await send_json(send, 413, {"detail": f"the body is larger than {limit} bytes"})
+        return None
+
+
+async def _json_or_answer(receive: Receive, send: Send, limit: int, *, pd_style: bool) -> Any:
+    try:
+        raw = await read_body(receive, limit)
+    except BodyTooLargeError:
+        errors = [f"the request body is larger than {limit // 1024} KB"]
+        await send_json(send, 400 if pd_style else 413, {**PD_INVALID, "errors": errors})
+        return _ANSWERED
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        await send_json(send, 400, {**PD_INVALID, "errors": ["the body is not valid JSON"]})
+        return _ANSWERED
+
+
+def _credential(scope: Scope) -> str | None:
+    """An integration key from 'Authorization: Bearer KEY' or basic auth's password."""
+    value = header(scope, b"authorization")
+    if not value:
+        return None
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() == "bearer":
+        return credential.strip() or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credential.strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
+
+
+def _parse_webhook(
+    type_: IntegrationType, integration: Integration, body: Any, raw: bytes, scope: Scope
+) -> alertmanager.Notification:
+    config = integration.config or {}
+    if type_ is IntegrationType.ALERTMANAGER:
+        return alertmanager.parse_notification(body, expect_version="4")
+    if type_ is IntegrationType.GRAFANA:
+        _check_grafana_signature(config, raw, scope)
+        return alertmanager.parse_notification(body, expect_version="1")
+    _check_standard_signature(config, raw, scope)
+    paths = generic.FieldPaths(**config.get("paths", {}))
+    event: AlertEvent = generic.parse_generic(body, paths)
+    return alertmanager.Notification(events=[event], group_key="", truncated=0)
+
+
+def _check_grafana_signature(config: dict[str, Any], raw: bytes, scope: Scope) -> None:
+    secret = config.get("hmac_secret")
+    if not secret:
+        return
+    name = str(config.get("hmac_header", "X-Grafana-Alerting-Signature")).lower().encode()
+    signature = header(scope, name) or ""
+    stamp_header = config.get("hmac_timestamp_header")
+    stamp = header(scope, str(stamp_header).lower().encode()) if stamp_header else None
+    if not generic.grafana_signature_valid(
+        secret.encode(), body=raw, signature=signature, timestamp=stamp, now=time.time()
+    ):
+        raise EventInvalid(["the signature does not match the body"])
+
+
+def _check_standard_signature(config: dict[str, Any], raw: bytes, scope: Scope) -> None:
+    secret = config.get("signing_secret")
+    if not secret:
+        return
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    valid = generic.standard_webhook_valid(
+        key,
+        webhook_id=header(scope, b"webhook-id") or "",
+        timestamp=header(scope, b"webhook-timestamp") or "",
+        body=raw,
+        signatures=header(scope, b"webhook-signature") or "",
+        now=time.time(),
+    )
+    if not valid:
+        raise EventInvalid(["the webhook signature is missing, stale or wrong"])

@@ -1,0 +1,143 @@
+"""Group commit: many concurrent small writes share one transaction.
+
+Request handlers submit jobs and await them; one writer thread drains up to
+``max_batch`` waiting jobs, runs each inside its own SAVEPOINT (so a bad
+event cannot spoil its neighbours), commits once, and only then answers
+every waiting request. A 2xx therefore still means "committed", while the
+fsync and round-trips are paid once per batch instead of once per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, SessionTransaction
+
+from warroom.db.engine import SessionFactory
+
+log = logging.getLogger(__name__)
+Job = Callable[[Session, datetime], Any]
+
+
+class TransientError(Exception):
+    """The write did not happen but may succeed if retried (database busy or down)."""
+
+
+@dataclass
+class _Pending:
+    job: Job
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+class GroupCommitter:
+    """Runs submitted jobs on one thread, committing them in batches."""
+
+    def __init__(
+        self, sessions: SessionFactory, now: Callable[[], datetime], *, max_batch: int = 256
+    ) -> None:
+        self._sessions = sessions
+        self._now = now
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def submit(self, job: Job) -> Any:
+        """Run ``job(session, now)`` in the next batch; return its result once committed."""
+        self._ensure_started()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(_Pending(job, future, loop))
+        return await future
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the batches already queued, then stop the writer thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        session = self._sessions(write=True)
+        try:
+            now = self._now()
+            for pending in batch:
+                outcomes.append(self._run_one(session, pending.job, now))
+            session.commit()
+        except (OperationalError, DBAPIError) as error:
+            session.rollback()
+            log.warning("group commit of %d jobs failed: %s", len(batch), error)
+            failure = TransientError("the database is not available; retry")
+            outcomes = [(False, failure)] * len(batch)
+        finally:
+            session.close()
+        for pending, (ok, value) in zip(batch, outcomes, strict=True):
+            pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
+
+    @staticmethod
+    def _run_one(session: Session, job: Job, now: datetime) -> tuple[bool, Any]:
+        savepoint = session.begin_nested()
+        try:
+            result = job(session, now)
+            savepoint.commit()
+            return True, result
+        except IntegrityError:
+            # Another process wrote the same key first; a retry will see its row.
+            _roll_back(session, savepoint)
+            return False, TransientError("a concurrent write conflicted; retry")
+        except (OperationalError, DBAPIError):
+            _roll_back(session, savepoint)
+            raise
+        except Exception as error:  # the job's own error goes back to its caller
+            _roll_back(session, savepoint)
+            return False, error
+
+
+def _roll_back(session: Session, savepoint: SessionTransaction) -> None:
+    """Undo one job; caches that jobs keep in ``session.info`` may describe undone rows."""
+    savepoint.rollback()
+    session.info.clear()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
