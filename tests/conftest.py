@@ -10,6 +10,7 @@ PostgreSQL half is skipped with a note.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,8 +57,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(f"CI=true but PostgreSQL at {PG_URL} is unreachable: {PG_PROBLEM}")
 
 
+_RUN_ID = uuid.uuid4().hex[:8]
+
+
 def _worker_suffix(request: pytest.FixtureRequest) -> str:
-    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+    """Unique per test run and xdist worker, so concurrent runs never share a database."""
+    workerinput = getattr(request.config, "workerinput", {})
+    run = str(workerinput.get("testrunuid", _RUN_ID))[:8]
+    return f"{run}_{workerinput.get('workerid', 'main')}"
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a database made by fresh_pg_database."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def fresh_pg_database(name: str) -> str:
@@ -88,13 +103,16 @@ def database(
     if backend == "postgresql":
         if PG_PROBLEM:
             pytest.skip(f"PostgreSQL unreachable: {PG_PROBLEM}")
-        url = fresh_pg_database(f"warroom_test_{_worker_suffix(request)}")
+        name = f"warroom_test_{_worker_suffix(request)}"
+        url = fresh_pg_database(name)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'warroom.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     yield Database(backend, url, engine)
     engine.dispose()
+    if backend == "postgresql":
+        drop_pg_database(name)
 
 
 @pytest.fixture
@@ -121,10 +139,13 @@ def committed_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if backend == "postgresql":
         if PG_PROBLEM:
             pytest.skip(f"PostgreSQL unreachable: {PG_PROBLEM}")
-        url = fresh_pg_database(f"warroom_commit_{_worker_suffix(request)}")
+        name = f"warroom_commit_{_worker_suffix(request)}"
+        url = fresh_pg_database(name)
     else:
         url = f"sqlite:///{tmp_path / 'committed.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     yield Database(backend, url, engine)
     engine.dispose()
+    if backend == "postgresql":
+        drop_pg_database(name)
