@@ -7,7 +7,6 @@ group commit, answering 2xx only after the event is committed.
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -123,6 +122,9 @@ class Ingest:
         except orjson.JSONDecodeError:
             await send_json(send, 400, {"detail": "the request body is not valid JSON"})
             return
+        if _has_nul(raw, body):
+            await send_json(send, 400, {"detail": NUL_MESSAGE})
+            return
         job = self._webhook_job(type_, key, body, raw, scope)
         result = await self._run(send, job, pd_style=False)
         if result:
@@ -133,7 +135,7 @@ class Ingest:
     ) -> Callable[[Session, datetime], Any]:
         def job(session: Session, now: datetime) -> Any:
             found = self.integration(session, now, key, type_)
-            events = _parse_webhook(type_, found, body, raw, scope)
+            events = _parse_webhook(type_, found, body, raw, scope, now.timestamp())
             results = [
                 alert_service.ingest(session=session, now=now, integration=found, event=e)
                 for e in events.events
@@ -203,10 +205,22 @@ async def _json_or_answer(receive: Receive, send: Send, limit: int, *, pd_style:
         await send_json(send, 400 if pd_style else 413, {**PD_INVALID, "errors": errors})
         return _ANSWERED
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         await send_json(send, 400, {**PD_INVALID, "errors": ["the body is not valid JSON"]})
         return _ANSWERED
+    if _has_nul(raw, body):
+        await send_json(send, 400, {**PD_INVALID, "errors": [NUL_MESSAGE]})
+        return _ANSWERED
+    return body
+
+
+NUL_MESSAGE = "NUL characters (\\u0000) are not accepted anywhere in the event"
+
+
+def _has_nul(raw: bytes, body: Any) -> bool:
+    # The byte search is cheap and almost always false; only then walk the JSON.
+    return b"\\u0000" in raw and formats.contains_nul(body)
 
 
 def _credential(scope: Scope) -> str | None:
@@ -227,21 +241,26 @@ def _credential(scope: Scope) -> str | None:
 
 
 def _parse_webhook(
-    type_: IntegrationType, integration: Integration, body: Any, raw: bytes, scope: Scope
+    type_: IntegrationType,
+    integration: Integration,
+    body: Any,
+    raw: bytes,
+    scope: Scope,
+    now: float,
 ) -> alertmanager.Notification:
     config = integration.config or {}
     if type_ is IntegrationType.ALERTMANAGER:
         return alertmanager.parse_notification(body, expect_version="4")
     if type_ is IntegrationType.GRAFANA:
-        _check_grafana_signature(config, raw, scope)
+        _check_grafana_signature(config, raw, scope, now)
         return alertmanager.parse_notification(body, expect_version="1")
-    _check_standard_signature(config, raw, scope)
+    _check_standard_signature(config, raw, scope, now)
     paths = generic.FieldPaths(**config.get("paths", {}))
     event: AlertEvent = generic.parse_generic(body, paths)
     return alertmanager.Notification(events=[event], group_key="", truncated=0)
 
 
-def _check_grafana_signature(config: dict[str, Any], raw: bytes, scope: Scope) -> None:
+def _check_grafana_signature(config: dict[str, Any], raw: bytes, scope: Scope, now: float) -> None:
     secret = config.get("hmac_secret")
     if not secret:
         return
@@ -250,12 +269,12 @@ def _check_grafana_signature(config: dict[str, Any], raw: bytes, scope: Scope) -
     stamp_header = config.get("hmac_timestamp_header")
     stamp = header(scope, str(stamp_header).lower().encode()) if stamp_header else None
     if not generic.grafana_signature_valid(
-        secret.encode(), body=raw, signature=signature, timestamp=stamp, now=time.time()
+        secret.encode(), body=raw, signature=signature, timestamp=stamp, now=now
     ):
         raise EventInvalid(["the signature does not match the body"])
 
 
-def _check_standard_signature(config: dict[str, Any], raw: bytes, scope: Scope) -> None:
+def _check_standard_signature(config: dict[str, Any], raw: bytes, scope: Scope, now: float) -> None:
     secret = config.get("signing_secret")
     if not secret:
         return
@@ -266,7 +285,7 @@ def _check_standard_signature(config: dict[str, Any], raw: bytes, scope: Scope) 
         timestamp=header(scope, b"webhook-timestamp") or "",
         body=raw,
         signatures=header(scope, b"webhook-signature") or "",
-        now=time.time(),
+        now=now,
     )
     if not valid:
         raise EventInvalid(["the webhook signature is missing, stale or wrong"])

@@ -213,3 +213,16 @@ def severity_from(value: str | None, default: AlertSeverity = AlertSeverity.ERRO
     if not value:
         return default
     return SEVERITY_ALIASES.get(value.strip().lower(), default)
+
+
+def contains_nul(value: Any, depth: int = 0) -> bool:
+    """Whether a parsed JSON value holds a NUL character in any key or string."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return any("\x00" in k or contains_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v, depth + 1) for v in value)
+    return False

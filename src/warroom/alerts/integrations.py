@@ -49,6 +49,9 @@ def create(
 ) -> tuple[Integration, str]:
     """Create an integration; returns it and its key (shown once, stored hashed)."""
     service = user_service.get_service_or_raise(session=session, slug=service_slug)
+    config_errors = rules.config_problems(type_.value, config or {})
+    if config_errors:
+        raise Invalid("; ".join(config_errors), field="config")
     problems = rules.rule_problems(rules_json or [])
     if problems:
         raise Invalid("; ".join(problems), field="rules")
@@ -148,6 +151,10 @@ def update(
     if rate_limit_per_minute is not None:
         integration.rate_limit_per_minute = rate_limit_per_minute
     if config is not None:
-        integration.config = config
+        merged = rules.merge_config(integration.config or {}, config)
+        config_errors = rules.config_problems(integration.type, merged)
+        if config_errors:
+            raise Invalid("; ".join(config_errors), field="config")
+        integration.config = merged
     session.flush()
     return integration

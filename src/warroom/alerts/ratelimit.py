@@ -43,9 +43,21 @@ class SlidingMinuteLimiter:
         elif window.minute == minute - 1:
             window = _Window(minute, 0, window.current)
         self._windows[key] = window
-        elapsed = (now % 60) / 60
-        estimate = window.previous * (1 - elapsed) + window.current
+        into_minute = now % 60
+        estimate = window.previous * (1 - into_minute / 60) + window.current
         if estimate + 1 > limit:
-            retry_after = max(1, math.ceil(60 - now % 60)) if window.current >= limit else 1
-            raise RateLimited(limit, retry_after)
+            raise RateLimited(limit, _retry_after(window, limit, into_minute))
         window.current += 1
+
+
+def _retry_after(window: _Window, limit: int, into_minute: float) -> int:
+    """Seconds until one more event fits under the limit."""
+    room = limit - 1 - window.current
+    if room < 0 or window.previous == 0:
+        # This minute alone is full: wait for it to end, then for the carry-over
+        # of this minute's events to fall to the limit in the next one.
+        after_boundary = 60 * (1 - (limit - 1) / window.current) if window.current else 0
+        return max(1, math.ceil(60 - into_minute + after_boundary))
+    # The previous minute's weight fades linearly; find when it leaves room.
+    fits_at = 60 * (1 - room / window.previous)
+    return max(1, math.ceil(fits_at - into_minute))

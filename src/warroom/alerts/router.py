@@ -12,8 +12,8 @@ from warroom.alerts import queries as alert_queries
 from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.models import Alert, Integration
 from warroom.alerts.models import ChangeEvent as ChangeRow
+from warroom.alerts.rules import MASK, SECRET_CONFIG_KEYS
 from warroom.alerts.schemas import (
-    SECRET_CONFIG_KEYS,
     AlertPage,
     AlertRead,
     AlertSettingsRead,
@@ -46,8 +46,7 @@ def endpoint_of(request: Request, integration: Integration, key: str = "KEY") ->
 
 def integration_read(request: Request, integration: Integration) -> IntegrationRead:
     config = {
-        k: ("********" if k in SECRET_CONFIG_KEYS else v)
-        for k, v in (integration.config or {}).items()
+        k: (MASK if k in SECRET_CONFIG_KEYS else v) for k, v in (integration.config or {}).items()
     }
     return IntegrationRead(
         id=integration.id,

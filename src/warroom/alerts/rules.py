@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,6 +40,8 @@ class Outcome(StrEnum):
 
 def decide(action: Action, open_status: AlertStatus | None) -> Outcome:
     """Dedup: the outcome of ``action`` given the open alert with its key, if any."""
+    if open_status is AlertStatus.RESOLVED:
+        open_status = None  # a resolved alert is no longer open: its key is free again
     if action is Action.TRIGGER:
         return Outcome.BUMP if open_status is not None else Outcome.NEW
     if open_status is None:
@@ -211,3 +215,60 @@ def place(
 def should_self_resolve(*, phase: str, acknowledged: bool, open_alerts: int, enabled: bool) -> bool:
     """A detection-phase incident whose alerts all resolved before anyone acked."""
     return enabled and phase == "detection" and not acknowledged and open_alerts == 0
+
+
+SECRET_CONFIG_KEYS = frozenset({"hmac_secret", "signing_secret"})
+MASK = "********"
+CONFIG_KEYS = {
+    "alertmanager": frozenset(),
+    "pagerduty": frozenset(),
+    "grafana": frozenset({"hmac_secret", "hmac_header", "hmac_timestamp_header"}),
+    "generic": frozenset({"paths", "signing_secret"}),
+}
+PATH_KEYS = frozenset({"summary", "dedup_key", "severity", "status", "source", "timestamp"})
+
+
+def config_problems(type_: str, config: Any) -> list[str]:
+    """Why an integration's format settings are unusable; empty when they are fine."""
+    if not isinstance(config, dict):
+        return ["config must be an object"]
+    allowed = CONFIG_KEYS.get(type_, frozenset())
+    problems = [f"unknown key {k!r} for a {type_} integration" for k in config if k not in allowed]
+    for key in ("hmac_secret", "hmac_header", "hmac_timestamp_header", "signing_secret"):
+        if key in config and (not isinstance(config[key], str) or not config[key].strip()):
+            problems.append(f"{key} must be a non-empty string")
+    problems += [
+        f"{k} is the mask {MASK}; send the real secret"
+        for k in SECRET_CONFIG_KEYS
+        if config.get(k) == MASK
+    ]
+    secret = config.get("signing_secret")
+    if isinstance(secret, str) and secret != MASK and not _is_base64(secret.removeprefix("whsec_")):
+        problems.append("signing_secret must be 'whsec_' followed by base64")
+    paths = config.get("paths")
+    if paths is not None:
+        if not isinstance(paths, dict):
+            problems.append("paths must be an object of field: dotted.path")
+        else:
+            problems += [f"paths: unknown field {k!r}" for k in paths if k not in PATH_KEYS]
+            problems += [
+                f"paths.{k} must be a non-empty string"
+                for k, v in paths.items()
+                if not isinstance(v, str) or not v.strip()
+            ]
+    return problems
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text, validate=True)) >= 16
+    except (ValueError, binascii.Error):
+        return False
+
+
+def merge_config(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The new config, keeping stored secrets where the caller sent back the mask."""
+    return {
+        k: (stored.get(k, v) if k in SECRET_CONFIG_KEYS and v == MASK else v)
+        for k, v in given.items()
+    }

@@ -15,7 +15,6 @@ IntegrationTypeName = Annotated[
     str, StringConstraints(pattern="^(alertmanager|pagerduty|grafana|generic)$")
 ]
 RateLimit = Annotated[int, Field(ge=0, le=1_000_000)]
-SECRET_CONFIG_KEYS = frozenset({"hmac_secret", "signing_secret"})
 
 
 class StrictModel(BaseModel):

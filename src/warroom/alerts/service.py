@@ -73,13 +73,16 @@ def ingest(
     *, session: Session, now: datetime, integration: Integration, event: AlertEvent
 ) -> IngestResult:
     """Apply one alert event: dedup by key, route, and group into an incident."""
-    rule = rules.route(routing_rules(session, integration), event)
-    if rule is not None and rule.drop:
-        return IngestResult(Outcome.DROP, event.dedup_key)
     if event.action is Action.TRIGGER:
         bumped = _bump(session, now, integration, event)
         if bumped is not None:
             return IngestResult(Outcome.BUMP, event.dedup_key, *bumped)
+        # Routing rules place new alerts only: an ack or resolve must always reach
+        # the alert it names, whatever its (often empty) payload would match.
+        rule = rules.route(routing_rules(session, integration), event)
+        if rule is not None and rule.drop:
+            return IngestResult(Outcome.DROP, event.dedup_key)
+        _retire_stale(session, now, integration, event.dedup_key)
         return _open(session, now, integration, event, rule)
     alert = open_alert(session, integration, event.dedup_key)
     outcome = rules.decide(event.action, AlertStatus(alert.status) if alert else None)
@@ -112,16 +115,18 @@ def open_alert(session: Session, integration: Integration, dedup_key: str) -> Al
 def _bump(
     session: Session, now: datetime, integration: Integration, event: AlertEvent
 ) -> tuple[int, str | None] | None:
-    """Count a repeat of an open alert; None when there is no open alert with the key."""
+    """Count a repeat of an open alert whose incident is still open; None otherwise."""
     values: dict[str, object] = {"count": Alert.count + 1, "last_seen_at": now}
     if event.summary:
         values["summary"] = event.summary
+    open_incidents = select(Incident.id).where(Incident.phase.in_(OPEN_VALUES))
     statement = (
         update(Alert)
         .where(
             Alert.integration_id == integration.id,
             Alert.dedup_key == event.dedup_key,
             Alert.status != AlertStatus.RESOLVED.value,
+            Alert.incident_id.in_(open_incidents),
         )
         .values(values)
         .returning(Alert.id, Alert.incident_id)
@@ -131,6 +136,24 @@ def _bump(
     if row is None:
         return None
     return row.id, format_ref(row.incident_id) if row.incident_id else None
+
+
+def _retire_stale(session: Session, now: datetime, integration: Integration, key: str) -> None:
+    """Resolve an open alert whose incident people already ended.
+
+    When someone resolves an incident while its source still fires, the next
+    trigger must page again as a new alert (and incident), not just count up.
+    """
+    session.execute(
+        update(Alert)
+        .where(
+            Alert.integration_id == integration.id,
+            Alert.dedup_key == key,
+            Alert.status != AlertStatus.RESOLVED.value,
+        )
+        .values(status=AlertStatus.RESOLVED.value, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _target_service(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from warroom.db.engine import SessionFactory
@@ -99,7 +99,7 @@ class GroupCommitter:
             for pending in batch:
                 outcomes.append(self._run_one(session, pending.job, now))
             session.commit()
-        except (OperationalError, DBAPIError) as error:
+        except (OperationalError, InterfaceError, DBAPIError) as error:
             session.rollback()
             log.warning("group commit of %d jobs failed: %s", len(batch), error)
             failure = TransientError("the database is not available; retry")
@@ -120,9 +120,14 @@ class GroupCommitter:
             # Another process wrote the same key first; a retry will see its row.
             _roll_back(session, savepoint)
             return False, TransientError("a concurrent write conflicted; retry")
-        except (OperationalError, DBAPIError):
+        except (OperationalError, InterfaceError):
+            # The connection or the database itself failed: the whole batch is lost.
             _roll_back(session, savepoint)
             raise
+        except DataError as error:
+            # A value this one job carries cannot be stored; its neighbours can.
+            _roll_back(session, savepoint)
+            return False, error
         except Exception as error:  # the job's own error goes back to its caller
             _roll_back(session, savepoint)
             return False, error

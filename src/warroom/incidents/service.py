@@ -143,7 +143,11 @@ def get_by_ref(*, session: Session, ref: str, for_update: bool = False) -> Incid
     ``for_update`` locks the row (PostgreSQL) so two responders changing the
     same incident queue up instead of overwriting each other.
     """
-    number = rules.parse_ref(ref)
+    try:
+        number = rules.parse_ref(ref)
+    except Invalid:
+        # In a URL, a reference that cannot exist is simply not found.
+        raise NotFound(f"no incident {ref[:40]!r}: not an incident reference like INC-42") from None
     if number > MAX_ID:
         raise NotFound(f"no incident {rules.format_ref(number)}")
     query = select(Incident).where(Incident.id == number)

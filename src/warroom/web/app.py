@@ -67,6 +67,8 @@ def create_app(
     app.include_router(users_router)
     app.include_router(incidents_router)
     app.include_router(alerts_router)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/v2/", "/integrations/")
+    )
     app.add_middleware(Metrics, registry=app.state.metrics_registry)
     return app

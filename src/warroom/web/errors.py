@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,8 +40,16 @@ def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.message, **extra)
 
 
+LOCATIONS = frozenset({"body", "query", "path", "header"})
+# Pydantic names the member of a union that failed ("int", "function-after[...]");
+# users know the field, not our type machinery.
+UNION_TAG = re.compile(r"^(int|str|float|bool|none|list\[.*|dict\[.*|.*\[.*\].*|[a-z]+-[a-z-]+)$")
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    parts = [str(p) for p in loc if p not in LOCATIONS]
+    while len(parts) > 1 and UNION_TAG.match(parts[-1]):
+        parts.pop()
     return ".".join(parts) or "body"
 
 
@@ -49,13 +58,13 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     items = exc.errors()
     if any(item.get("type") == "json_invalid" for item in items):
         return problem(400, "the request body is not valid JSON")
-    found = [
-        {
-            "field": _field_name(tuple(item["loc"])),
-            "message": str(item["msg"]).removeprefix("Value error, "),
-        }
-        for item in items
-    ]
+    by_field: dict[str, list[str]] = {}
+    for item in items:
+        message = str(item["msg"]).removeprefix("Value error, ")
+        messages = by_field.setdefault(_field_name(tuple(item["loc"])), [])
+        if message not in messages:
+            messages.append(message)
+    found = [{"field": f, "message": " or ".join(m)} for f, m in by_field.items()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in found)
     return problem(422, detail, errors=found)
 

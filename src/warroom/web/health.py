@@ -32,7 +32,8 @@ def readyz(request: Request, sessions: Sessions) -> JSONResponse:
         detail = f"database unreachable: {type(error).__name__}"
         return JSONResponse({"status": "unavailable", "detail": detail}, status_code=503)
     if current != head:
-        detail = f"database schema is at {current}, code needs {head}: run `warroom db upgrade`"
+        where = f"is at {current}" if current else "has no schema"
+        detail = f"database {where}, code needs {head}: run `warroom db upgrade`"
         return JSONResponse({"status": "unavailable", "detail": detail}, status_code=503)
     return JSONResponse({"status": "ready", "migration": current})
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from warroom.clock import Clock
 from warroom.db.engine import SessionFactory
 from warroom.db.uow import unit_of_work
 from warroom.incidents import service as incident_service
+
+log = logging.getLogger(__name__)
 
 
 class IncidentCollector(Collector):
@@ -33,8 +37,13 @@ class IncidentCollector(Collector):
             "Open incidents whose internal update is overdue",
             labels=["severity", "drill"],
         )
-        with unit_of_work(self.sessions, write=False) as session:
-            rows = incident_service.open_counts(session=session, now=self.clock.now())
+        try:
+            with unit_of_work(self.sessions, write=False) as session:
+                rows = incident_service.open_counts(session=session, now=self.clock.now())
+        except SQLAlchemyError as error:
+            # The request metrics matter most when the database is in trouble.
+            log.warning("incident gauges skipped: %s", type(error).__name__)
+            return
         for severity, drill, count, late in rows:
             labels = [severity, str(drill).lower()]
             open_incidents.add_metric(labels, count)

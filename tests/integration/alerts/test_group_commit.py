@@ -1,0 +1,117 @@
+"""The group committer the ingest endpoints write through: results, errors, neighbours."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+
+from tests.factories import make_service
+from warroom.clock import FixedClock
+from warroom.db.engine import SessionFactory
+from warroom.db.groupcommit import GroupCommitter, Job
+from warroom.db.uow import unit_of_work
+from warroom.users.models import Service
+
+WAIT = 10  # seconds; a safety net against a hung writer thread, not a measured threshold
+
+
+@pytest.fixture
+def committer(sessions: SessionFactory, clock: FixedClock) -> Iterator[GroupCommitter]:
+    running = GroupCommitter(sessions, clock.now)
+    yield running
+    running.stop()
+
+
+def _services(sessions: SessionFactory) -> list[str]:
+    with unit_of_work(sessions, write=False) as session:
+        return list(session.scalars(select(Service.slug).order_by(Service.slug)))
+
+
+def _service_job(slug: str) -> Job:
+    def job(session: Session, now: datetime) -> str:
+        make_service(session, now, slug)
+        return slug
+
+    return job
+
+
+def _bad_data(session: Session, now: datetime) -> None:
+    make_service(session, now, "half-written")
+    session.flush()
+    raise DataError("INSERT INTO alert ...", {}, Exception("invalid byte sequence: 0x00"))
+
+
+def _batch(committer: GroupCommitter, jobs: list[Job]) -> list[Any]:
+    """Run ``jobs`` in one batch: hold the writer on a first job until all are queued."""
+    started, gate = threading.Event(), threading.Event()
+
+    def hold(session: Session, now: datetime) -> str:
+        started.set()
+        gate.wait(WAIT)
+        return "held"
+
+    async def main() -> list[Any]:
+        first = asyncio.create_task(committer.submit(hold))
+        assert await asyncio.to_thread(started.wait, WAIT)
+        rest = [asyncio.create_task(committer.submit(job)) for job in jobs]
+        await asyncio.sleep(0)  # let every task queue its job
+        gate.set()
+        results = await asyncio.gather(first, *rest, return_exceptions=True)
+        assert results[0] == "held"
+        return results[1:]
+
+    return asyncio.run(main())
+
+
+def test_job_result_comes_back_with_the_clocks_now(committer, clock):
+    async def main() -> Any:
+        return await committer.submit(lambda session, now: now)
+
+    assert asyncio.run(main()) == clock.now()
+
+
+def test_batch_commits_every_job(committer, sessions):
+    assert _batch(committer, [_service_job("a"), _service_job("b")]) == ["a", "b"]
+    assert _services(sessions) == ["a", "b"]
+
+
+def test_a_failing_job_gets_its_error_and_its_writes_are_undone(committer, sessions):
+    def fails(session: Session, now: datetime) -> None:
+        make_service(session, now, "undone")
+        session.flush()
+        raise LookupError("no such thing")
+
+    ok, error = _batch(committer, [_service_job("kept"), fails])
+    assert ok == "kept"
+    assert isinstance(error, LookupError)
+    assert _services(sessions) == ["kept"]
+
+
+def test_a_data_error_does_not_spoil_its_neighbours(committer, sessions):
+    before, bad, after = _batch(
+        committer, [_service_job("before"), _bad_data, _service_job("after")]
+    )
+    assert (before, after) == ("before", "after")
+    assert isinstance(bad, Exception)
+    assert _services(sessions) == ["after", "before"]
+
+
+def test_stop_finishes_queued_work(sessions, clock):
+    committer = GroupCommitter(sessions, clock.now)
+
+    async def main() -> Any:
+        return await committer.submit(_service_job("last"))
+
+    assert asyncio.run(main()) == "last"
+    committer.stop()
+    committer.stop()  # stopping twice is harmless
+    with unit_of_work(sessions, write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Service)) == 1

@@ -1,0 +1,185 @@
+"""Dedup and grouping of alert events into incidents (PagerDuty semantics, protocols.md §2.1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.factories import make_incident
+from tests.integration.alerts.world import World, event
+from warroom.alerts.events import Action, AlertSeverity
+from warroom.alerts.models import Alert
+from warroom.alerts.rules import Outcome
+from warroom.db.uow import unit_of_work
+from warroom.incidents import service as incident_service
+from warroom.incidents.models import Incident, TimelineEntry
+from warroom.users.models import User
+
+MIN = timedelta(minutes=1)
+
+
+def test_new_alert_opens_an_incident_in_detection(world: World):
+    result = world.ingest(event())
+    assert result.outcome is Outcome.NEW
+    assert result.dedup_key == "disk-full-db1"
+    [alert] = world.alerts()
+    [incident] = world.incidents()
+    assert result.alert_id == alert["id"]
+    assert result.incident_ref == f"INC-{incident['id']}"
+    assert alert["incident_id"] == incident["id"]
+    assert (alert["status"], alert["count"], alert["service"]) == ("triggered", 1, "checkout")
+    assert (alert["severity"], alert["urgency"]) == ("critical", "high")
+    assert alert["first_seen_at"] == alert["last_seen_at"] == world.clock.now()
+    assert alert["grouping_reason"] == "opened in detection: no open incident on service checkout"
+    assert alert["matched_rule"] is None
+    assert incident["phase"] == "detection"
+    assert incident["title"] == "Disk full on db1"
+    assert incident["severity_level"] == 2
+    assert incident["services"] == ["checkout"]
+    assert incident["acknowledged_at"] is None
+    kinds = [kind for kind, _ in world.timeline(incident["id"])]
+    assert kinds == ["declared", "alert_triggered"]
+    _, text = world.timeline(incident["id"])[-1]
+    assert "Disk full on db1" in text
+    assert alert["grouping_reason"] in text
+
+
+def test_incident_title_is_the_first_line_of_the_summary(world: World):
+    world.ingest(event(summary="  Disk full\nsecond line  " + "x" * 300))
+    assert world.incidents()[0]["title"] == "Disk full"
+
+
+def test_same_key_again_bumps_without_a_new_incident_or_page(world: World):
+    world.ingest(event())
+    [incident] = world.incidents()
+    entries = world.count(TimelineEntry)
+    first_seen = world.clock.now()
+    for _ in range(4):
+        world.clock.advance(MIN)
+        result = world.ingest(event(summary="Disk full on db1 (again)"))
+        assert result.outcome is Outcome.BUMP
+    [alert] = world.alerts()
+    assert alert["count"] == 5
+    assert alert["first_seen_at"] == first_seen
+    assert alert["last_seen_at"] == world.clock.now()
+    assert alert["summary"] == "Disk full on db1 (again)"
+    assert result.incident_ref == f"INC-{incident['id']}"
+    assert world.incidents() == [incident]
+    assert world.count(TimelineEntry) == entries
+
+
+def test_same_key_on_another_integration_is_another_alert(world: World):
+    world.ingest(event())
+    result = world.ingest(event(), world.search)
+    assert result.outcome is Outcome.NEW
+    assert [a["service"] for a in world.alerts()] == ["checkout", "search"]
+    assert len(world.incidents()) == 2
+
+
+def test_resolve_closes_the_alert_and_a_later_trigger_is_a_new_alert(world: World):
+    world.ingest(event())
+    world.clock.advance(MIN)
+    resolved = world.ingest(event(Action.RESOLVE))
+    assert resolved.outcome is Outcome.RESOLVE
+    [alert] = world.alerts()
+    assert (alert["status"], alert["resolved_at"]) == ("resolved", world.clock.now())
+    assert ("alert_resolved", "Alert resolved: Disk full on db1") in world.timeline(
+        alert["incident_id"]
+    )
+    world.clock.advance(MIN)
+    again = world.ingest(event())
+    assert again.outcome is Outcome.NEW
+    first, second = world.alerts()
+    assert (first["status"], second["status"]) == ("resolved", "triggered")
+    assert second["count"] == 1
+    assert world.ingest(event(Action.RESOLVE)).alert_id == second["id"]
+
+
+def test_ack_and_resolve_of_unknown_keys_are_ignored(world: World):
+    for action in (Action.ACKNOWLEDGE, Action.RESOLVE):
+        result = world.ingest(event(action, "never-seen"))
+        assert (result.outcome, result.alert_id, result.incident_ref) == (
+            Outcome.IGNORE,
+            None,
+            None,
+        )
+    assert world.count(Alert) == world.count(Incident) == 0
+
+
+def test_new_alert_joins_the_open_incident_of_its_service(world: World):
+    world.ingest(event(key="disk"))
+    world.clock.advance(MIN)
+    joined = world.ingest(event(key="cpu", summary="CPU hot", severity=AlertSeverity.WARNING))
+    assert joined.outcome is Outcome.NEW
+    [incident] = world.incidents()
+    first, second = world.alerts()
+    assert first["incident_id"] == second["incident_id"] == incident["id"]
+    assert joined.incident_ref == f"INC-{incident['id']}"
+    reason = f"joined INC-{incident['id']}: it is open on service checkout"
+    assert second["grouping_reason"] == reason
+    kind, text = world.timeline(incident["id"])[-1]
+    assert kind == "alert_triggered"
+    assert "joined" in text
+    assert "CPU hot" in text
+
+
+def test_alerts_on_another_service_do_not_join(world: World):
+    world.ingest(event())
+    world.ingest(event(key="other"), world.search)
+    assert [i["services"] for i in world.incidents()] == [["checkout"], ["search"]]
+
+
+def test_declared_incident_in_triage_is_joined(world: World):
+    with unit_of_work(world.sessions) as session:
+        rita = session.get(User, world.user_id)
+        assert rita is not None
+        declared = make_incident(session, world.clock.now(), rita, services=["checkout"])
+        declared_id = declared.id
+    result = world.ingest(event())
+    assert result.incident_ref == f"INC-{declared_id}"
+    assert world.count(Incident) == 1
+
+
+def test_drill_incidents_are_not_joined(world: World):
+    with unit_of_work(world.sessions) as session:
+        rita = session.get(User, world.user_id)
+        assert rita is not None
+        drill = make_incident(session, world.clock.now(), rita, services=["checkout"], drill=True)
+        drill_id = drill.id
+    result = world.ingest(event())
+    assert result.incident_ref != f"INC-{drill_id}"
+    drill_row, real = world.incidents()
+    assert (drill_row["drill"], real["drill"]) == (True, False)
+    assert real["phase"] == "detection"
+
+
+def test_acknowledge_acks_the_alert_and_its_incident(world: World):
+    world.ingest(event())
+    world.clock.advance(2 * MIN)
+    result = world.ingest(event(Action.ACKNOWLEDGE))
+    assert result.outcome is Outcome.ACKNOWLEDGE
+    [alert] = world.alerts()
+    [incident] = world.incidents()
+    assert (alert["status"], alert["acknowledged_at"]) == ("acknowledged", world.clock.now())
+    assert incident["acknowledged_at"] == world.clock.now()
+    assert ("acknowledged", "Acknowledged via integration checkout-pagerduty") in world.timeline(
+        incident["id"]
+    )
+    assert world.ingest(event(Action.ACKNOWLEDGE)).outcome is Outcome.IGNORE
+    bump = world.ingest(event())
+    assert bump.outcome is Outcome.BUMP
+    assert world.alerts()[0]["status"] == "acknowledged"
+
+
+def test_alert_ack_on_an_incident_a_person_already_acked(world: World):
+    world.ingest(event())
+    with unit_of_work(world.sessions) as session:
+        rita = session.get(User, world.user_id)
+        incident = session.get(Incident, world.incidents()[0]["id"])
+        assert incident is not None
+        incident_service.acknowledge(
+            session=session, now=world.clock.now(), actor=rita, incident=incident
+        )
+    world.clock.advance(MIN)
+    assert world.ingest(event(Action.ACKNOWLEDGE)).outcome is Outcome.ACKNOWLEDGE
+    assert world.alerts()[0]["status"] == "acknowledged"
+    assert world.incidents()[0]["acknowledged_at"] == world.clock.now() - MIN
