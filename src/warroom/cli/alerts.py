@@ -168,3 +168,36 @@ def changes(
         console.print(f"no changes in the {hours} h before {ref.upper()}")
     for row in rows:
         console.print(f"{local_time(row['occurred_at'])}  {row['service']}  {row['summary']}")
+
+
+def service_alert_settings(
+    slug: Annotated[str, typer.Argument(help="service slug")],
+    rules: Annotated[Path | None, typer.Option(help="JSON file with routing rules")] = None,
+    auto_resolve: Annotated[
+        bool | None,
+        typer.Option(
+            "--auto-resolve/--no-auto-resolve",
+            help="may alerts that all resolve close a detection incident",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or change a service's routing rules and self-resolution."""
+    client = Client.from_env()
+    path = f"/api/v1/services/{slug}/alert-settings"
+    current = client.get(path)
+    if rules is not None or auto_resolve is not None:
+        body = {
+            "rules": _load_rules(rules) if rules is not None else current["rules"],
+            "auto_resolve": current["auto_resolve"] if auto_resolve is None else auto_resolve,
+        }
+        current = client.request("PUT", path, json_body=body)
+    if as_json:
+        print_json(current)
+        return
+    state = "on" if current["auto_resolve"] else "off"
+    console.print(
+        f"{current['service']}: self-resolution {state}, {len(current['rules'])} routing rule(s)"
+    )
+    for index, rule in enumerate(current["rules"], 1):
+        console.print(f"  {index}. {json.dumps(rule)}")

@@ -32,6 +32,7 @@ app.add_typer(alerts.integration_app, name="integration")
 app.command("alerts")(alerts.alerts)
 app.command("report-issue")(alerts.report_issue)
 app.command("changes")(alerts.changes)
+users.service_app.command("alert-settings")(alerts.service_alert_settings)
 for command in incidents.COMMANDS:
     app.command(command.__name__)(command)
 
