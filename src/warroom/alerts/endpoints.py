@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
@@ -173,6 +174,11 @@ class Ingest:
                 {"status": "throttle event", "message": str(error), "errors": [str(error)]},
                 {"Retry-After": str(error.retry_after)},
             )
+        except DataError:
+            # Validation let through a value the database refuses: wrong forever.
+            message = "a value in the event cannot be stored"
+            body = {**PD_INVALID, "errors": [message]} if pd_style else {"detail": message}
+            await send_json(send, 400, body)
         except TransientError as error:
             await send_json(
                 send, 503, {"status": "unavailable", "message": str(error)}, {"Retry-After": "1"}

@@ -215,14 +215,18 @@ def severity_from(value: str | None, default: AlertSeverity = AlertSeverity.ERRO
     return SEVERITY_ALIASES.get(value.strip().lower(), default)
 
 
-def contains_nul(value: Any, depth: int = 0) -> bool:
-    """Whether a parsed JSON value holds a NUL character in any key or string."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 64:
-        return False
-    if isinstance(value, dict):
-        return any("\x00" in k or contains_nul(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v, depth + 1) for v in value)
+def contains_nul(value: Any) -> bool:
+    """Whether a parsed JSON value holds a NUL character in any key or string, at any depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            if any("\x00" in key for key in item):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False

@@ -5,30 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from warroom.cli import context
-from warroom.cli.client import EXIT_USAGE, Client, CliError, save_credentials
-from warroom.cli.output import console, errors, print_json
-from warroom.clock import SystemClock
-from warroom.db.uow import unit_of_work
-from warroom.errors import WarroomError
-from warroom.users import service as user_service
-from warroom.users.schemas import UserCreate
+from warroom.cli.client import Client, save_credentials
+from warroom.cli.output import console, print_json
 
 user_app = typer.Typer(help="Users (works on the database directly).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (works on the database directly).", no_args_is_help=True)
 team_app = typer.Typer(help="Teams.", no_args_is_help=True)
 service_app = typer.Typer(help="Services.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def _validation_message(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'input'}: "
-        f"{str(e['msg']).removeprefix('Value error, ')}"
-        for e in error.errors()
-    )
 
 
 @user_app.command("create")
@@ -42,37 +27,20 @@ def user_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user."""
+    from warroom.cli import local
+
     secret = (
         typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
     )
-    try:
-        user_in = UserCreate(
-            handle=handle,
-            name=name,
-            email=email,
-            role=role,
-            time_zone=time_zone,
-            password=secret,
-        )
-    except ValidationError as error:
-        raise CliError(_validation_message(error), EXIT_USAGE) from None
-    sessions = context.database(context.settings())
-    with unit_of_work(sessions) as session:
-        try:
-            user = user_service.create(session=session, now=SystemClock().now(), user_in=user_in)
-        except WarroomError as error:
-            raise CliError(error.message) from None
-        result = {
-            "handle": user.handle,
-            "name": user.name,
-            "email": user.email,
-            "role": user.role,
-            "time_zone": user.time_zone,
-        }
-    if as_json:
-        print_json(result)
-    else:
-        console.print(f"created {result['role']} @{result['handle']}")
+    local.create_user(
+        handle=handle,
+        name=name,
+        email=email,
+        role=role,
+        time_zone=time_zone,
+        password=secret,
+        as_json=as_json,
+    )
 
 
 @token_app.command("create")
@@ -82,21 +50,9 @@ def token_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Issue an API token; it is printed once and stored only hashed."""
-    sessions = context.database(context.settings())
-    with unit_of_work(sessions) as session:
-        try:
-            user = user_service.get_by_handle_or_raise(session=session, handle=handle)
-        except WarroomError as error:
-            raise CliError(error.message) from None
-        token = user_service.create_token(
-            session=session, now=SystemClock().now(), user=user, name=name
-        )
-    if as_json:
-        print_json({"token": token})
-    else:
-        console.print(token, soft_wrap=True)
-        # The hint goes to stderr so that TOKEN=$(warroom token create ...) gets the token only.
-        errors.print(f"[dim]token for @{handle}; shown only now, store it safely[/dim]")
+    from warroom.cli import local
+
+    local.create_token(handle=handle, name=name, as_json=as_json)
 
 
 def login(
