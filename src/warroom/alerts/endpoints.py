@@ -29,10 +29,15 @@ from warroom.web.raw import BodyTooLargeError, header, read_body, send_json
 MAX_EVENT_BYTES = 512 * 1024
 MAX_WEBHOOK_BYTES = 8 * 1024 * 1024
 PD_INVALID = {"status": "invalid event", "message": "Event object is invalid"}
+KEYS_CACHE = "warroom.integration_keys"
 
 
 class UnknownKey(Exception):
     """No live integration of the endpoint's type has this key."""
+
+
+# Errors a job raises before it writes anything; the group commit goes on past them.
+REFUSALS = (EventInvalid, UnknownKey, RateLimited)
 
 
 class Ingest:
@@ -46,7 +51,11 @@ class Ingest:
         self, session: Session, now: datetime, key: str, type_: IntegrationType
     ) -> Integration:
         """The live integration for ``key``, checked against its type and rate limit."""
-        found = integrations.by_key(session=session, key=key, now=now)
+        # A storm repeats a handful of keys: look each up once per transaction.
+        cache: dict[str, Integration | None] = session.info.setdefault(KEYS_CACHE, {})
+        if key not in cache:
+            cache[key] = integrations.by_key(session=session, key=key, now=now)
+        found = cache[key]
         if found is None:
             raise UnknownKey("unknown or revoked integration key")
         if found.type != type_.value:

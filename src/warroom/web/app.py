@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry
 from starlette.routing import Route
 
 from warroom import __version__
-from warroom.alerts.endpoints import Ingest
+from warroom.alerts.endpoints import REFUSALS, Ingest
 from warroom.alerts.router import router as alerts_router
 from warroom.clock import Clock, SystemClock
 from warroom.db import migrate
@@ -20,8 +20,9 @@ from warroom.incidents.router import router as incidents_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
+from warroom.web.front import Front, Handler
 from warroom.web.metrics import IncidentCollector
-from warroom.web.middleware import BodyLimit, Metrics
+from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
 
 
@@ -31,15 +32,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.committer.stop()
 
 
-def _add_ingest_routes(app: FastAPI, ingest: Ingest) -> None:
+def ingest_routes(ingest: Ingest) -> list[tuple[str, Handler]]:
     """The hot-path ingest endpoints: raw ASGI, outside FastAPI's request models."""
-    for path, handler in (
+    return [
         ("/v2/enqueue", ingest.pagerduty),
         ("/v2/change/enqueue", ingest.pagerduty_change),
         ("/integrations/{type}/{key}", ingest.webhook),
         ("/integrations/{type}", ingest.webhook),
-    ):
-        app.router.routes.append(Route(path, AsgiEndpoint(path, handler), methods=["POST"]))
+    ]
+
+
+def _add_ingest_routes(app: FastAPI, routes: list[tuple[str, Handler]]) -> None:
+    for path, handler in routes:
+        # First in the list: a storm should not be matched against every API route.
+        app.router.routes.insert(0, Route(path, AsgiEndpoint(path, handler), methods=["POST"]))
+
+
+def create_server_app(settings: Settings) -> Front:
+    """The app `warroom serve` runs: ingest dispatched ahead of FastAPI (see front.py)."""
+    app = create_app(settings)
+    return Front(app, app.state.ingest_routes)
 
 
 def create_app(
@@ -59,9 +71,11 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.migration_head = migrate.head_revision()
     app.state.metrics_registry = CollectorRegistry()
+    app.state.http_metrics = HttpMetrics(app.state.metrics_registry)
     app.state.metrics_registry.register(IncidentCollector(app.state.sessions, app.state.clock))
-    app.state.committer = GroupCommitter(app.state.sessions, app.state.clock.now)
-    _add_ingest_routes(app, Ingest(app.state.committer))
+    app.state.committer = GroupCommitter(app.state.sessions, app.state.clock.now, refusals=REFUSALS)
+    app.state.ingest_routes = ingest_routes(Ingest(app.state.committer))
+    _add_ingest_routes(app, app.state.ingest_routes)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(users_router)
@@ -70,5 +84,5 @@ def create_app(
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/v2/", "/integrations/")
     )
-    app.add_middleware(Metrics, registry=app.state.metrics_registry)
+    app.add_middleware(Metrics, metrics=app.state.http_metrics)
     return app

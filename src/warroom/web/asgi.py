@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from warroom.settings import load_settings
-from warroom.web.app import create_app
+from warroom.web.app import create_server_app
+from warroom.web.front import Front
 
 
-def app_factory() -> FastAPI:
+def app_factory() -> Front:
     """The app for ``uvicorn --factory warroom.web.asgi:app_factory``."""
-    return create_app(load_settings())
+    return create_server_app(load_settings())

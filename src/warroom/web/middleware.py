@@ -79,11 +79,10 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class Metrics:
-    """Count requests and time them, labelled by route template (not raw path)."""
+class HttpMetrics:
+    """Request counts and latencies, labelled by route template (not raw path)."""
 
-    def __init__(self, app: ASGIApp, *, registry: CollectorRegistry) -> None:
-        self.app = app
+    def __init__(self, registry: CollectorRegistry) -> None:
         self.requests = Counter(
             "warroom_http_requests",
             "HTTP requests handled",
@@ -97,19 +96,12 @@ class Metrics:
             registry=registry,
         )
 
-    @staticmethod
-    def _route(scope: Scope) -> str:
-        # The router records the matched route in the scope; raw paths would
-        # give every incident its own time series.
-        if ROUTE_KEY in scope:
-            return str(scope[ROUTE_KEY])
-        route = scope.get("route")
-        return str(getattr(route, "path", "unmatched"))
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def timed(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run ``app`` for one request and record its status and duration."""
         started = time.perf_counter()
         status = 500
 
@@ -120,9 +112,29 @@ class Metrics:
             await send(message)
 
         try:
-            await self.app(scope, receive, recording_send)
+            await app(scope, receive, recording_send)
         finally:
-            route = self._route(scope)
-            method = scope["method"]
-            self.requests.labels(method, route, str(status)).inc()
-            self.latency.labels(method, route).observe(time.perf_counter() - started)
+            self.observe(scope["method"], _route(scope), status, time.perf_counter() - started)
+
+
+def _route(scope: Scope) -> str:
+    # The router records the matched route in the scope; raw paths would
+    # give every incident its own time series.
+    if ROUTE_KEY in scope:
+        return str(scope[ROUTE_KEY])
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+class Metrics:
+    """Middleware recording every HTTP request into HttpMetrics."""
+
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.metrics.timed(self.app, scope, receive, send)

@@ -1,0 +1,224 @@
+"""Trigger events on the hot path: count a repeat, or open a new alert. Flushes, never commits.
+
+The common cases of a bad hour, a repeat of an open alert and a new alert
+joining an open incident, are one UPDATE ... RETURNING or two INSERTs, sent
+straight to the driver (db/raw.py). Lookups that every event of a batch
+shares (routing rules, each service's open incident) are cached in the
+session's ``info`` for one transaction; the group committer drops that cache
+whenever it rolls back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from warroom.alerts import rules
+from warroom.alerts.events import AlertEvent
+from warroom.alerts.models import Integration, ServiceAlertSettings
+from warroom.alerts.rules import AlertStatus, Outcome, Placement, RoutingRule
+from warroom.db.raw import Json, RawStatements
+from warroom.errors import Invalid
+from warroom.incidents import service as incident_service
+from warroom.incidents.models import Severity
+from warroom.incidents.rules import OPEN_PHASES, Phase, format_ref
+from warroom.incidents.schemas import IncidentCreate
+from warroom.users.models import Service
+
+CONTEXT_KEY = "warroom.ingest"
+TITLE_LIMIT = 200
+
+BUMP = (
+    "UPDATE alert SET count = count + 1, last_seen_at = ?, summary = COALESCE(?, summary) "
+    "WHERE integration_id = ? AND dedup_key = ? AND status != 'resolved' "
+    "RETURNING id, incident_id"
+)
+RETIRE = "UPDATE alert SET status = 'resolved', resolved_at = ? WHERE id = ?"
+PHASE = "SELECT phase FROM incident WHERE id = ?"
+INSERT_ALERT = (
+    "INSERT INTO alert (integration_id, service_id, incident_id, dedup_key, status, summary, "
+    "source, severity, urgency, labels, details, links, client, client_url, group_key, count, "
+    "occurred_at, first_seen_at, last_seen_at, grouping_reason, matched_rule) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id"
+)
+INSERT_TIMELINE = (
+    "INSERT INTO timeline_entry (incident_id, at, recorded_at, actor_id, kind, text, data) "
+    "VALUES (?, ?, ?, NULL, 'alert_triggered', ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one event."""
+
+    outcome: Outcome
+    dedup_key: str
+    alert_id: int | None = None
+    incident_ref: str | None = None
+
+
+@dataclass
+class _Context:
+    raw: RawStatements
+    rules: dict[int, list[RoutingRule]] = field(default_factory=dict)
+    open_incident: dict[int, int | None] = field(default_factory=dict)
+    open_ids: set[int] = field(default_factory=set)
+
+
+def _context(session: Session) -> _Context:
+    context = session.info.get(CONTEXT_KEY)
+    if context is None:
+        context = session.info[CONTEXT_KEY] = _Context(RawStatements(session))
+    return context
+
+
+def forget_open_incident(session: Session, service_id: int, incident_id: int) -> None:
+    """Tell this transaction's cache that an incident is no longer open."""
+    context = session.info.get(CONTEXT_KEY)
+    if context is not None:
+        context.open_incident.pop(service_id, None)
+        context.open_ids.discard(incident_id)
+
+
+def routing_rules(session: Session, integration: Integration) -> list[RoutingRule]:
+    """The integration's rules, then its service's, in evaluation order."""
+    cache = _context(session).rules
+    if integration.id not in cache:
+        settings = session.get(ServiceAlertSettings, integration.service_id)
+        raw = list(integration.rules or []) + list(settings.rules if settings else [])
+        cache[integration.id] = [rules.rule_from(item) for item in raw]
+    return cache[integration.id]
+
+
+def trigger(
+    *, session: Session, now: datetime, integration: Integration, event: AlertEvent
+) -> IngestResult:
+    """A trigger: count it on its open alert, or open a new alert (and maybe incident)."""
+    if session.new or session.dirty:
+        session.flush()  # raw statements must see the ORM's pending rows
+    context = _context(session)
+    row = context.raw.one(BUMP, [now, event.summary or None, integration.id, event.dedup_key])
+    if row is not None:
+        alert_id, incident_id = row
+        if incident_id is not None and _is_open(context, incident_id):
+            return IngestResult(Outcome.BUMP, event.dedup_key, alert_id, format_ref(incident_id))
+        # People ended the incident while the source still fires: page again as new.
+        context.raw.run(RETIRE, [now, alert_id])
+    # Routing rules place new alerts only: an ack or resolve must always reach
+    # the alert it names, whatever its (often empty) payload would match.
+    rule = rules.route(routing_rules(session, integration), event)
+    if rule is not None and rule.drop:
+        return IngestResult(Outcome.DROP, event.dedup_key)
+    return _open(session, context, now, integration, event, rule)
+
+
+def _is_open(context: _Context, incident_id: int) -> bool:
+    if incident_id in context.open_ids:
+        return True
+    row = context.raw.one(PHASE, [incident_id])
+    is_open = row is not None and row[0] in {p.value for p in OPEN_PHASES}
+    if is_open:
+        context.open_ids.add(incident_id)
+    return is_open
+
+
+def _target_service(
+    session: Session, integration: Integration, rule: RoutingRule | None
+) -> Service:
+    if rule is not None and rule.service and rule.service != integration.service.slug:
+        found = session.scalars(select(Service).where(Service.slug == rule.service)).first()
+        if found is not None:
+            return found
+    return integration.service
+
+
+def _open_incident_id(session: Session, context: _Context, service_id: int) -> int | None:
+    if service_id not in context.open_incident:
+        found = incident_service.open_incident_for_service(session=session, service_id=service_id)
+        context.open_incident[service_id] = found.id if found else None
+        if found is not None:
+            context.open_ids.add(found.id)
+    return context.open_incident[service_id]
+
+
+def _open(
+    session: Session,
+    context: _Context,
+    now: datetime,
+    integration: Integration,
+    event: AlertEvent,
+    rule: RoutingRule | None,
+) -> IngestResult:
+    service = _target_service(session, integration, rule)
+    incident_id = _open_incident_id(session, context, service.id)
+    placement = rules.place(event, rule, service=service.slug, open_incident=incident_id)
+    if incident_id is None:
+        incident_id = _new_incident(session, now, event, service, placement)
+        context.open_incident[service.id] = incident_id
+        context.open_ids.add(incident_id)
+    rule_name = rule.name if rule else None
+    row = context.raw.one(
+        INSERT_ALERT,
+        [
+            integration.id,
+            service.id,
+            incident_id,
+            event.dedup_key,
+            AlertStatus.TRIGGERED.value,
+            event.summary,
+            event.source,
+            event.severity.value,
+            placement.urgency,
+            Json(event.labels),
+            None if event.details is None else Json(event.details),
+            Json(event.links),
+            event.client,
+            event.client_url,
+            event.group_key,
+            event.occurred_at,
+            now,
+            now,
+            placement.reason,
+            rule_name,
+        ],
+    )
+    assert row is not None  # INSERT ... RETURNING always answers
+    alert_id = int(row[0])
+    text = f"Alert {event.severity.value}: {event.summary[:300]} ({placement.reason})"
+    data = {
+        "alert_id": alert_id,
+        "dedup_key": event.dedup_key,
+        "integration": integration.name,
+        "rule": rule_name,
+    }
+    context.raw.run(INSERT_TIMELINE, [incident_id, now, now, text, Json(data)])
+    return IngestResult(Outcome.NEW, event.dedup_key, alert_id, format_ref(incident_id))
+
+
+def _new_incident(
+    session: Session, now: datetime, event: AlertEvent, service: Service, placement: Placement
+) -> int:
+    title = event.summary.strip().splitlines()[0][:TITLE_LIMIT] if event.summary.strip() else ""
+    phase = Phase.TRIAGE if placement.declare else Phase.DETECTION
+    create = IncidentCreate(
+        title=title or "Alert", severity=placement.severity, services=[service.slug]
+    )
+    try:
+        incident = incident_service.declare(
+            session=session, now=now, actor=None, phase=phase, incident_in=create
+        )
+    except Invalid:
+        # A rule named a severity level the organisation has since removed:
+        # open the incident at the least severe level rather than lose the alert.
+        least = int(session.scalar(select(func.max(Severity.level))) or 1)
+        incident = incident_service.declare(
+            session=session,
+            now=now,
+            actor=None,
+            phase=phase,
+            incident_in=create.model_copy(update={"severity": least}),
+        )
+    return incident.id
