@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from warroom.cli.client import EXIT_USAGE, Client, CliError
-from warroom.cli.output import console, errors, local_time, print_json
+from warroom.cli.output import console, errors, esc, local_time, print_json
 
 integration_app = typer.Typer(
     help="Integrations: keyed entry points for alerts.", no_args_is_help=True
@@ -56,7 +56,7 @@ def integration_create(
         return
     console.print(data["key"])
     errors.print(
-        f"[dim]integration {data['id']}; send to {data['endpoint']} "
+        f"[dim]integration {data['id']}; send to {esc(data['endpoint'])} "
         "(the key is shown only now)[/dim]"
     )
 
@@ -77,7 +77,12 @@ def integration_ls(
     for row in rows:
         state = "revoked" if row["revoked_at"] else "active"
         table.add_row(
-            str(row["id"]), row["service"], row["type"], row["name"], row["key_prefix"] + "…", state
+            str(row["id"]),
+            esc(row["service"]),
+            esc(row["type"]),
+            esc(row["name"]),
+            esc(row["key_prefix"]) + "…",
+            state,
         )
     console.print(table)
 
@@ -126,13 +131,13 @@ def alerts(
     for item in page["items"]:
         table.add_row(
             str(item["id"]),
-            item["status"],
-            item["severity"],
+            esc(item["status"]),
+            esc(item["severity"]),
             str(item["count"]),
-            item["service"],
-            item["incident"] or "-",
+            esc(item["service"]),
+            esc(item["incident"] or "-"),
             local_time(item["last_seen_at"]),
-            item["summary"][:80],
+            esc(item["summary"][:80]),
         )
     console.print(table)
 
@@ -165,9 +170,11 @@ def changes(
         print_json(rows)
         return
     if not rows:
-        console.print(f"no changes in the {hours} h before {ref.upper()}")
+        console.print(f"no changes in the {hours} h before {esc(ref.upper())}")
     for row in rows:
-        console.print(f"{local_time(row['occurred_at'])}  {row['service']}  {row['summary']}")
+        console.print(
+            f"{local_time(row['occurred_at'])}  {esc(row['service'])}  {esc(row['summary'])}"
+        )
 
 
 def service_alert_settings(
@@ -197,7 +204,8 @@ def service_alert_settings(
         return
     state = "on" if current["auto_resolve"] else "off"
     console.print(
-        f"{current['service']}: self-resolution {state}, {len(current['rules'])} routing rule(s)"
+        f"{esc(current['service'])}: self-resolution {state}, "
+        f"{len(current['rules'])} routing rule(s)"
     )
     for index, rule in enumerate(current["rules"], 1):
-        console.print(f"  {index}. {json.dumps(rule)}")
+        console.print(f"  {index}. {esc(json.dumps(rule))}")

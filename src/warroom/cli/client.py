@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -59,6 +60,8 @@ def load_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]
         return {}
     except (OSError, ValueError) as error:
         raise CliError(f"cannot read {path}: {error}", EXIT_USAGE) from None
+    if not isinstance(data, dict):
+        raise CliError(f"cannot read {path}: expected a JSON object", EXIT_USAGE)
     return {k: str(v) for k, v in data.items() if k in ("url", "token")}
 
 
@@ -76,7 +79,7 @@ class Client:
         saved = load_credentials(env)
         url = env.get("WARROOM_URL") or saved.get("url") or DEFAULT_URL
         token = env.get("WARROOM_TOKEN") or saved.get("token")
-        return cls(url=url.rstrip("/"), token=token)
+        return cls(url=checked_url(url), token=token)
 
     def request(
         self,
@@ -118,6 +121,20 @@ class Client:
 
     def post(self, path: str, body: Any = None) -> Any:
         return self.request("POST", path, json_body=body if body is not None else {})
+
+
+def checked_url(url: str) -> str:
+    """The server URL without a trailing slash, or a usage error saying what is wrong."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CliError(
+            f"WARROOM_URL {url!r} is not an http(s) URL such as http://127.0.0.1:8080", EXIT_USAGE
+        )
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise CliError(f"WARROOM_URL {url!r} is not a valid URL: {error}", EXIT_USAGE) from None
+    return url.strip().rstrip("/")
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli.client import EXIT_USAGE, Client, CliError
-from warroom.cli.output import console, print_json
+from warroom.cli.output import console, esc, print_json
 from warroom.errors import Invalid
 from warroom.incidents.rules import format_duration, parse_duration
 
@@ -47,9 +47,9 @@ def severity_ls(as_json: JsonOpt = False) -> None:
         )
         postmortem = "postmortem required" if row["postmortem_required"] else "no postmortem"
         console.print(
-            f"[bold]{row['name']}[/bold] (level {row['level']}): ack {ack}, "
+            f"[bold]{esc(row['name'])}[/bold] (level {row['level']}): ack {ack}, "
             f"updates every {_span(row['update_cadence_seconds'])}, {postmortem}"
-            f"  [dim]{row['description']}[/dim]"
+            f"  [dim]{esc(row['description'])}[/dim]"
         )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from warroom.cli.client import EXIT_USAGE, Client, CliError
-from warroom.cli.output import console, incident_table, print_json, show_incident
+from warroom.cli.output import console, esc, incident_table, print_json, show_incident
 from warroom.errors import Invalid
 from warroom.incidents.rules import parse_duration, parse_ref
 
@@ -30,7 +30,7 @@ def _done(data: dict[str, Any], as_json: bool, message: str) -> None:
         return
     console.print(message)
     for warning in data.get("warnings", []):
-        console.print(f"[bold red]warning:[/bold red] {warning}")
+        console.print(f"[bold red]warning:[/bold red] {esc(warning)}")
 
 
 def declare(
@@ -55,8 +55,8 @@ def declare(
     _done(
         data,
         as_json,
-        f"declared [bold]{data['ref']}[/bold] {data['severity']}: "
-        f"{data['title']} (next update {data['update_status']})",
+        f"declared [bold]{esc(data['ref'])}[/bold] {esc(data['severity'])}: "
+        f"{esc(data['title'])} (next update {esc(data['update_status'])})",
     )
 
 
@@ -111,7 +111,7 @@ def show(
 def ack(ref: RefArg, as_json: JsonOpt = False) -> None:
     """Acknowledge an incident."""
     data = Client.from_env().post(_path(ref) + "/ack")
-    _done(data, as_json, f"{data['ref']} acknowledged by @{data['acknowledged_by']}")
+    _done(data, as_json, f"{data['ref']} acknowledged by @{esc(data['acknowledged_by'])}")
 
 
 def assign(
@@ -127,7 +127,7 @@ def assign(
     body = {"commander": commander, "tech_lead": tech_lead, "comms": comms}
     data = Client.from_env().post(_path(ref) + "/roles", body)
     roles = data["roles"]
-    names = ", ".join(f"{k}=@{v['handle']}" for k, v in roles.items() if v)
+    names = ", ".join(f"{k}=@{esc(v['handle'])}" for k, v in roles.items() if v)
     _done(data, as_json, f"{data['ref']} roles: {names or 'none'}")
 
 
@@ -156,7 +156,7 @@ def sev(
 ) -> None:
     """Change an incident's severity."""
     data = Client.from_env().post(_path(ref) + "/severity", {"severity": level, "reason": reason})
-    _done(data, as_json, f"{data['ref']} is now {data['severity']}")
+    _done(data, as_json, f"{data['ref']} is now {esc(data['severity'])}")
 
 
 def note(
@@ -180,7 +180,7 @@ def note(
     if as_json:
         print_json(data)
     else:
-        console.print(f"noted on {ref.upper()} (entry {data['id']})")
+        console.print(f"noted on {esc(ref.upper())} (entry {data['id']})")
 
 
 def update(
@@ -202,7 +202,7 @@ def update(
     if as_json:
         print_json(data)
     else:
-        console.print(data["body"].rstrip())
+        console.print(data["body"].rstrip(), markup=False)
 
 
 COMMANDS: list[Callable[..., None]] = [

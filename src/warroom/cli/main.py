@@ -8,7 +8,7 @@ import typer
 
 from warroom.cli import alerts, config, incidents, server, users
 from warroom.cli.client import CliError
-from warroom.cli.output import errors
+from warroom.cli.output import errors, esc
 
 app = typer.Typer(
     name="warroom",
@@ -42,5 +42,5 @@ def run() -> None:
     try:
         app(standalone_mode=True)
     except CliError as error:
-        errors.print(f"[bold red]error:[/bold red] {error.message}", soft_wrap=True)
+        errors.print(f"[bold red]error:[/bold red] {esc(error.message)}", soft_wrap=True)
         sys.exit(error.code)

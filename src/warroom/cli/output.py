@@ -8,10 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False)
+
+
+def esc(value: object) -> str:
+    """Server and user text, made safe to embed in Rich markup ('[/x]' stays literal)."""
+    return escape(str(value))
 
 
 def print_json(data: Any) -> None:
@@ -29,7 +35,7 @@ def local_time(value: str | None, *, with_date: bool = True) -> str:
 
 
 def _person(role: dict[str, str] | None) -> str:
-    return f"@{role['handle']}" if role else "[dim]unassigned[/dim]"
+    return f"@{esc(role['handle'])}" if role else "[dim]unassigned[/dim]"
 
 
 def incident_table(items: list[dict[str, Any]]) -> Table:
@@ -37,15 +43,15 @@ def incident_table(items: list[dict[str, Any]]) -> Table:
     for column in ("REF", "SEV", "PHASE", "TITLE", "IC", "DECLARED", "SERVICES"):
         table.add_column(column)
     for item in items:
-        title = item["title"] + (" [yellow](drill)[/yellow]" if item["drill"] else "")
+        title = esc(item["title"]) + (" [yellow](drill)[/yellow]" if item["drill"] else "")
         table.add_row(
-            item["ref"],
-            item["severity"],
-            item["phase"],
+            esc(item["ref"]),
+            esc(item["severity"]),
+            esc(item["phase"]),
             title,
             _person(item["roles"]["commander"]),
             local_time(item["declared_at"]),
-            ", ".join(item["services"]),
+            esc(", ".join(item["services"])),
         )
     return table
 
@@ -54,8 +60,8 @@ def show_incident(item: dict[str, Any]) -> None:
     """A readable page about one incident."""
     drill = "  [yellow]DRILL[/yellow]" if item["drill"] else ""
     console.print(
-        f"[bold]{item['ref']}[/bold]  {item['severity']}  {item['phase'].upper()}  "
-        f"{item['title']}{drill}"
+        f"[bold]{esc(item['ref'])}[/bold]  {esc(item['severity'])}  {esc(item['phase'].upper())}  "
+        f"{esc(item['title'])}{drill}"
     )
     roles = item["roles"]
     console.print(
@@ -63,12 +69,12 @@ def show_incident(item: dict[str, Any]) -> None:
         f"   Comms {_person(roles['comms'])}"
     )
     for warning in item["warnings"]:
-        console.print(f"  [bold red]warning:[/bold red] {warning}")
+        console.print(f"  [bold red]warning:[/bold red] {esc(warning)}")
     rows = [
-        ("Services", ", ".join(item["services"]) or "-"),
-        ("Impact", item["customer_impact"] or "-"),
-        ("Theory", item["current_theory"] or "-"),
-        ("Next action", item["next_action"] or "-"),
+        ("Services", esc(", ".join(item["services"])) or "-"),
+        ("Impact", esc(item["customer_impact"]) or "-"),
+        ("Theory", esc(item["current_theory"]) or "-"),
+        ("Next action", esc(item["next_action"]) or "-"),
         ("Declared", local_time(item["declared_at"])),
         ("Acknowledged", _ack_line(item)),
         ("Next update", _update_line(item)),
@@ -78,7 +84,7 @@ def show_incident(item: dict[str, Any]) -> None:
         if item.get(f"{phase}_at"):
             rows.append((phase.capitalize(), local_time(item[f"{phase}_at"])))
     for label, value in rows:
-        console.print(f"  [bold]{label + ':':<15}[/bold]{value}")
+        console.print(f"  [bold]{label + ':':<15}[/bold]{value}")  # values escaped above
     if item.get("timeline") is not None:
         console.print()
         console.print(timeline_table(item["timeline"]))
@@ -86,7 +92,8 @@ def show_incident(item: dict[str, Any]) -> None:
 
 def _ack_line(item: dict[str, Any]) -> str:
     if item["acknowledged_at"]:
-        return f"{local_time(item['acknowledged_at'])} by @{item['acknowledged_by']}"
+        by = f" by @{esc(item['acknowledged_by'])}" if item["acknowledged_by"] else ""
+        return f"{local_time(item['acknowledged_at'])}{by}"
     due = item.get("ack_due_at")
     return f"[red]not yet[/red] (target {local_time(due)})" if due else "[red]not yet[/red]"
 
@@ -108,9 +115,9 @@ def timeline_table(entries: list[dict[str, Any]]) -> Table:
     table.add_column("WHAT")
     table.add_column("", overflow="fold")
     for entry in entries:
-        actor = f"@{entry['actor']}" if entry["actor"] else "warroom"
+        actor = f"@{esc(entry['actor'])}" if entry["actor"] else "warroom"
         # Multi-line texts (rendered updates) show their first line; --json has all.
         lines = entry["text"].splitlines() or [""]
         text = lines[0] + (" …" if len(lines) > 1 else "")
-        table.add_row(local_time(entry["at"]), actor, entry["kind"], text)
+        table.add_row(local_time(entry["at"]), actor, esc(entry["kind"]), esc(text))
     return table

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from warroom.cli.client import Client, save_credentials
-from warroom.cli.output import console, print_json
+from warroom.cli.client import Client, checked_url, save_credentials
+from warroom.cli.output import console, esc, print_json
 
 user_app = typer.Typer(help="Users (works on the database directly).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (works on the database directly).", no_args_is_help=True)
@@ -62,7 +62,7 @@ def login(
 ) -> None:
     """Save credentials for later commands, checking them against the server."""
     client = Client.from_env()
-    client.url = (url or client.url).rstrip("/")
+    client.url = checked_url(url) if url else client.url
     if token is None:
         who = handle or typer.prompt("handle")
         secret = typer.prompt("password", hide_input=True)
@@ -73,7 +73,10 @@ def login(
     client.token = token
     me = client.get("/api/v1/me")
     path = save_credentials(client.url, token)
-    console.print(f"logged in to {client.url} as @{me['handle']} ({me['role']}); saved in {path}")
+    console.print(
+        f"logged in to {esc(client.url)} as @{esc(me['handle'])} ({esc(me['role'])}); "
+        f"saved in {esc(path)}"
+    )
 
 
 @team_app.command("create")
@@ -102,7 +105,9 @@ def team_ls(as_json: JsonOpt = False) -> None:
         return
     for team in data:
         members = " ".join(f"@{m['handle']}" for m in team["members"])
-        console.print(f"[bold]{team['slug']}[/bold] {team['name']}: {members or '-'}")
+        console.print(
+            f"[bold]{esc(team['slug'])}[/bold] {esc(team['name'])}: {esc(members or '-')}"
+        )
 
 
 @service_app.command("create")
@@ -131,5 +136,6 @@ def service_ls(as_json: JsonOpt = False) -> None:
         return
     for service in data:
         console.print(
-            f"[bold]{service['slug']}[/bold] {service['name']} (team {service['team'] or '-'})"
+            f"[bold]{esc(service['slug'])}[/bold] {esc(service['name'])} "
+            f"(team {esc(service['team'] or '-')})"
         )
