@@ -78,7 +78,9 @@ class Client:
         env = os.environ if environ is None else environ
         saved = load_credentials(env)
         url = env.get("WARROOM_URL") or saved.get("url") or DEFAULT_URL
-        token = env.get("WARROOM_TOKEN") or saved.get("token")
+        token = (env.get("WARROOM_TOKEN") or saved.get("token") or "").strip() or None
+        if token is not None and not token.isprintable():
+            raise CliError("WARROOM_TOKEN holds control characters; copy it again", EXIT_USAGE)
         return cls(url=checked_url(url), token=token)
 
     def request(

@@ -33,6 +33,12 @@ def _done(data: dict[str, Any], as_json: bool, message: str) -> None:
         console.print(f"[bold red]warning:[/bold red] {esc(warning)}")
 
 
+def _next_update(data: dict[str, Any]) -> str:
+    if data["next_update_due_at"] is None:
+        return "no scheduled updates"
+    return f"next update {esc(data['update_status'])}"
+
+
 def declare(
     title: Annotated[str, typer.Argument(help="what is broken, in a few words")],
     sev: Annotated[str, typer.Option("--sev", help="severity: 1-4 or SEV-1 (required)")],
@@ -56,7 +62,7 @@ def declare(
         data,
         as_json,
         f"declared [bold]{esc(data['ref'])}[/bold] {esc(data['severity'])}: "
-        f"{esc(data['title'])} (next update {esc(data['update_status'])})",
+        f"{esc(data['title'])} ({_next_update(data)})",
     )
 
 
