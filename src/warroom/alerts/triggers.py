@@ -38,6 +38,12 @@ BUMP = (
 )
 RETIRE = "UPDATE alert SET status = 'resolved', resolved_at = ? WHERE id = ?"
 PHASE = "SELECT phase FROM incident WHERE id = ?"
+OPEN_INCIDENT = (
+    "SELECT i.id FROM incident i JOIN incident_service s ON s.incident_id = i.id "
+    "WHERE s.service_id = ? AND i.drill = ? "
+    "AND i.phase IN ('detection', 'triage', 'investigating', 'mitigating') "
+    "ORDER BY i.id DESC LIMIT 1"
+)
 INSERT_ALERT = (
     "INSERT INTO alert (integration_id, service_id, incident_id, dedup_key, status, summary, "
     "source, severity, urgency, labels, details, links, client, client_url, group_key, count, "
@@ -137,10 +143,11 @@ def _target_service(
 
 def _open_incident_id(session: Session, context: _Context, service_id: int) -> int | None:
     if service_id not in context.open_incident:
-        found = incident_service.open_incident_for_service(session=session, service_id=service_id)
-        context.open_incident[service_id] = found.id if found else None
-        if found is not None:
-            context.open_ids.add(found.id)
+        # Same question as incidents.service.open_incident_for_service, without the ORM.
+        row = context.raw.one(OPEN_INCIDENT, [service_id, False])
+        context.open_incident[service_id] = int(row[0]) if row else None
+        if row is not None:
+            context.open_ids.add(int(row[0]))
     return context.open_incident[service_id]
 
 
