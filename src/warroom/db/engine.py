@@ -25,6 +25,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # psycopg prepares repeated statements; PostgreSQL's generic plan for them
+        # ignores the filter values and walked the primary key backwards instead
+        # of using the (severity, phase, id) index. Plan each execution for its values.
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
     )
 
 

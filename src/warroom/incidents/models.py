@@ -39,6 +39,8 @@ class Incident(Base):
         Index("ix_incident_phase_id", "phase", "id"),
         Index("ix_incident_severity_level_id", "severity_level", "id"),
         Index("ix_incident_drill_id", "drill", "id"),
+        # "open SEV-1s, newest first": both filters and the order from one index.
+        Index("ix_incident_severity_level_phase_id", "severity_level", "phase", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from warroom.db.uow import unit_of_work
 from warroom.incidents import present, rules, updates
@@ -31,6 +31,14 @@ from warroom.incidents.schemas import (
 from warroom.web.deps import Admin, ClockDep, Responder, Sessions, Viewer
 
 router = APIRouter(prefix="/api/v1")
+
+
+class JSONBytes(Response):
+    """A body serialised by pydantic already (the route still declares its model)."""
+
+    media_type = "application/json"
+
+
 Ref = Annotated[str, Path(description="incident reference, e.g. INC-3", max_length=32)]
 
 
@@ -52,7 +60,7 @@ def put_severity(
         return SeverityRead.model_validate(row)
 
 
-@router.get("/incidents", tags=["incidents"])
+@router.get("/incidents", tags=["incidents"], response_model=IncidentPage)
 def list_incidents(
     _: Viewer,
     sessions: Sessions,
@@ -64,7 +72,7 @@ def list_incidents(
     drill: Annotated[bool | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=incident_service.MAX_PAGE)] = 50,
-) -> IncidentPage:
+) -> Response:
     """Incidents, newest first, filtered; follow ``next_cursor`` for more."""
     with unit_of_work(sessions, write=False) as session:
         policies = severity_service.policies(session=session)
@@ -81,7 +89,8 @@ def list_incidents(
         )
         now = clock.now()
         items = [present.incident_read(r, now=now) for r in rows]
-        return IncidentPage(items=items, next_cursor=next_cursor)
+        # Serialised here, once: FastAPI would validate the page again first.
+        return JSONBytes(IncidentPage(items=items, next_cursor=next_cursor).model_dump_json())
 
 
 @router.post("/incidents", status_code=status.HTTP_201_CREATED, tags=["incidents"])
@@ -97,17 +106,18 @@ def declare(
         return present.incident_read(incident, now=now)
 
 
-@router.get("/incidents/{ref}", tags=["incidents"])
+@router.get("/incidents/{ref}", tags=["incidents"], response_model=IncidentRead)
 def show(
     ref: Ref, _: Viewer, sessions: Sessions, clock: ClockDep, timeline: bool = False
-) -> IncidentRead:
+) -> Response:
     """One incident; ``?timeline=true`` includes its timeline."""
     with unit_of_work(sessions, write=False) as session:
         incident = incident_service.get_by_ref(session=session, ref=ref)
         entries = (
             incident_service.timeline(session=session, incident=incident) if timeline else None
         )
-        return present.incident_read(incident, now=clock.now(), timeline=entries)
+        shown = present.incident_read(incident, now=clock.now(), timeline=entries)
+        return JSONBytes(shown.model_dump_json())
 
 
 @router.patch("/incidents/{ref}", tags=["incidents"])

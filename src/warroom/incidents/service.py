@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from warroom.errors import Conflict, Invalid, NotFound
 from warroom.incidents import rules
@@ -27,6 +27,15 @@ from warroom.users import service as user_service
 from warroom.users.models import Service, User
 
 MAX_PAGE = 200
+# What reading an incident touches, joined into the same statement: lazy loading
+# them row by row made a page of 50 incidents cost ~130 statements.
+INCIDENT_LOADS = (
+    joinedload(Incident.severity),
+    joinedload(Incident.commander),
+    joinedload(Incident.tech_lead),
+    joinedload(Incident.comms),
+    joinedload(Incident.acknowledged_by),
+)
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -150,7 +159,7 @@ def get_by_ref(*, session: Session, ref: str, for_update: bool = False) -> Incid
         raise NotFound(f"no incident {ref[:40]!r}: not an incident reference like INC-42") from None
     if number > MAX_ID:
         raise NotFound(f"no incident {rules.format_ref(number)}")
-    query = select(Incident).where(Incident.id == number)
+    query = select(Incident).where(Incident.id == number).options(*INCIDENT_LOADS)
     if for_update:
         query = query.with_for_update(of=Incident).execution_options(populate_existing=True)
     incident = session.scalars(query).first()
@@ -194,7 +203,7 @@ def list_incidents(
     """A page of incidents, newest first, and the cursor of the next page."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    query = select(Incident).order_by(Incident.id.desc()).limit(limit + 1)
+    query = select(Incident).options(*INCIDENT_LOADS).order_by(Incident.id.desc()).limit(limit + 1)
     if cursor:
         query = query.where(Incident.id < decode_cursor(cursor))
     if filters.phases:
@@ -481,6 +490,7 @@ def timeline(*, session: Session, incident: Incident) -> list[TimelineEntry]:
     """The incident's timeline in event order."""
     query = (
         select(TimelineEntry)
+        .options(joinedload(TimelineEntry.actor))
         .where(TimelineEntry.incident_id == incident.id)
         .order_by(TimelineEntry.at, TimelineEntry.id)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import select
@@ -128,13 +129,16 @@ def authenticate_password(*, session: Session, handle: str, password: str) -> Us
     user = get_by_handle(session=session, handle=handle)
     hashed = user.password_hash if user is not None else None
     # Verify against a dummy hash for unknown users so timing does not tell.
-    ok = auth.verify_password(hashed or _DUMMY_HASH, password)
+    ok = auth.verify_password(hashed or _dummy_hash(), password)
     if user is None or hashed is None or not ok or not user.active:
         raise Unauthenticated("wrong handle or password")
     return user
 
 
-_DUMMY_HASH = auth.hash_password("warroom-dummy-password")
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use: hashing takes 64 MiB for a moment, not worth paying at import.
+    return auth.hash_password("warroom-dummy-password")
 
 
 def list_teams(*, session: Session) -> list[Team]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,12 +34,14 @@ class Principal:
         return user
 
 
-def get_sessions(request: Request) -> SessionFactory:
+# Trivial dependencies are async: FastAPI runs plain ones in a worker thread,
+# which cost more than a millisecond per request here.
+async def get_sessions(request: Request) -> SessionFactory:
     factory: SessionFactory = request.app.state.sessions
     return factory
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
@@ -70,10 +72,10 @@ def current_principal(request: Request, sessions: Sessions) -> Principal:
         return Principal(user_id=user.id, handle=user.handle, role=Role(user.role))
 
 
-def require(role: Role) -> Callable[[Principal], Principal]:
+def require(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only ``role`` (or higher) through."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not role_allows(principal.role, role):
             raise Forbidden(
                 f"@{principal.handle} is a {principal.role.value}; this needs the "
