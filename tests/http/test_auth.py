@@ -306,3 +306,25 @@ def test_nobody_revokes_another_users_token(client: TestClient, people: People) 
     response = client.delete(f"{API}/tokens/{ritas}", headers=people.admin)
     assert response.status_code == 404
     assert client.get(f"{API}/me", headers=people.responder).status_code == 200
+
+
+def test_revoking_a_token_takes_effect_at_once_despite_the_auth_cache(client, people):
+    made = client.post("/api/v1/tokens", json={"name": "short-lived"}, headers=people.viewer)
+    token = made.json()["token"]
+    own = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=own).status_code == 200  # now cached
+    listed = client.get("/api/v1/tokens", headers=own).json()
+    token_id = next(t["id"] for t in listed if t["name"] == "short-lived")
+    assert client.delete(f"/api/v1/tokens/{token_id}", headers=own).status_code == 200
+    assert client.get("/api/v1/me", headers=own).status_code == 401
+
+
+def test_a_role_change_takes_effect_at_once_despite_the_auth_cache(client, people):
+    assert client.get("/api/v1/me", headers=people.responder).json()["role"] == "responder"
+    handle = client.get("/api/v1/me", headers=people.responder).json()["handle"]
+    changed = client.patch(f"/api/v1/users/{handle}", json={"role": "viewer"}, headers=people.admin)
+    assert changed.status_code == 200
+    declared = client.post(
+        "/api/v1/incidents", json={"title": "x", "severity": 3}, headers=people.responder
+    )
+    assert declared.status_code == 403

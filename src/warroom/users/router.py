@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from warroom.db.uow import unit_of_work
 from warroom.users import service as user_service
@@ -93,11 +93,15 @@ def get_user(handle: str, _: Viewer, sessions: Sessions) -> UserRead:
 
 
 @router.patch("/users/{handle}", tags=["users"])
-def update_user(handle: str, body: UserUpdate, _: Admin, sessions: Sessions) -> UserRead:
+def update_user(
+    handle: str, body: UserUpdate, request: Request, _: Admin, sessions: Sessions
+) -> UserRead:
     """Change a user's profile, role or password (admins only)."""
     with unit_of_work(sessions) as session:
         user = user_service.get_or_404(session=session, handle=handle)
-        return user_read(user_service.update(session=session, user=user, user_in=body))
+        shown = user_read(user_service.update(session=session, user=user, user_in=body))
+    request.app.state.principals.clear()  # a role change or deactivation counts at once
+    return shown
 
 
 @router.get("/tokens", tags=["users"])
@@ -123,14 +127,16 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", tags=["users"])
 def revoke_token(
-    token_id: int, principal: Viewer, sessions: Sessions, clock: ClockDep
+    token_id: int, request: Request, principal: Viewer, sessions: Sessions, clock: ClockDep
 ) -> TokenRead:
     """Revoke one of the caller's tokens."""
     with unit_of_work(sessions) as session:
         token = user_service.revoke_token(
             session=session, now=clock.now(), user=principal.load(session), token_id=token_id
         )
-        return TokenRead.model_validate(token)
+        shown = TokenRead.model_validate(token)
+    request.app.state.principals.clear()  # the revoked token stops working at once
+    return shown
 
 
 @router.get("/teams", tags=["teams"])

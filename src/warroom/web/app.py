@@ -20,6 +20,7 @@ from warroom.incidents.router import router as incidents_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
+from warroom.web.deps import PrincipalCache
 from warroom.web.front import Front, Handler
 from warroom.web.metrics import IncidentCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
@@ -69,6 +70,7 @@ def create_app(
         make_engine(settings.resolved_database_url)
     )
     app.state.clock = clock or SystemClock()
+    app.state.principals = PrincipalCache()
     app.state.migration_head = migrate.head_revision()
     app.state.metrics_registry = CollectorRegistry()
     app.state.http_metrics = HttpMetrics(app.state.metrics_registry)
