@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from warroom.db.engine import make_engine, make_session_factory
 from warroom.db.uow import unit_of_work
 from warroom.incidents import present
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
 from warroom.incidents import severities as severity_service
-from warroom.incidents.service import IncidentFilter
+from warroom.incidents.queries import IncidentFilter
 from warroom.users import service as user_service
 
 TIMING_RUNS = 15
@@ -62,7 +63,7 @@ def operations(token: str, slug: str, incident: int) -> dict[str, Operation]:
     def list_page(filters: IncidentFilter) -> Operation:
         def run(session: Session) -> object:
             severity_service.policies(session=session)
-            rows, _ = incident_service.list_incidents(session=session, filters=filters)
+            rows, _ = incident_queries.list_incidents(session=session, filters=filters)
             return [present.incident_read(row, now=now) for row in rows]
 
         return run

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from tests.factories import make_incident, make_service, make_user
 from warroom.db.uow import unit_of_work
 from warroom.errors import Invalid
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
+from warroom.incidents.queries import MAX_PAGE, IncidentFilter
 from warroom.incidents.rules import Phase
-from warroom.incidents.service import MAX_PAGE, IncidentFilter
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def listed(sessions, clock):
 
 
 def _titles(session: Session, limit: int = 50, **filters: Any) -> list[str]:
-    rows, _ = incident_service.list_incidents(
+    rows, _ = incident_queries.list_incidents(
         session=session, filters=IncidentFilter(**filters), limit=limit
     )
     return [r.title for r in rows]
@@ -101,7 +102,7 @@ def test_pagination_covers_every_row_exactly_once(listed, limit):
     cursor = None
     pages = 0
     while True:
-        rows, cursor = incident_service.list_incidents(
+        rows, cursor = incident_queries.list_incidents(
             session=session, filters=IncidentFilter(), cursor=cursor, limit=limit
         )
         pages += 1
@@ -117,10 +118,10 @@ def test_pagination_covers_every_row_exactly_once(listed, limit):
 def test_pagination_with_a_filter(listed):
     session, _ = listed
     filters = IncidentFilter(service="checkout")
-    first, cursor = incident_service.list_incidents(session=session, filters=filters, limit=2)
+    first, cursor = incident_queries.list_incidents(session=session, filters=filters, limit=2)
     assert [r.title for r in first] == ["e-drill-sev1", "c-both-sev3"]
     assert cursor is not None
-    second, cursor = incident_service.list_incidents(
+    second, cursor = incident_queries.list_incidents(
         session=session, filters=filters, cursor=cursor, limit=2
     )
     assert [r.title for r in second] == ["a-checkout-sev1"]
@@ -128,9 +129,9 @@ def test_pagination_with_a_filter(listed):
 
 
 def test_cursor_is_opaque_and_round_trips():
-    cursor = incident_service.encode_cursor(42)
+    cursor = incident_queries.encode_cursor(42)
     assert "42" not in cursor
-    assert incident_service.decode_cursor(cursor) == 42
+    assert incident_queries.decode_cursor(cursor) == 42
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,7 @@ def test_cursor_is_opaque_and_round_trips():
 def test_bad_cursor_is_invalid(listed, cursor):
     session, _ = listed
     with pytest.raises(Invalid) as caught:
-        incident_service.list_incidents(session=session, filters=IncidentFilter(), cursor=cursor)
+        incident_queries.list_incidents(session=session, filters=IncidentFilter(), cursor=cursor)
     assert caught.value.field == "cursor"
 
 
@@ -154,7 +155,7 @@ def test_cursor_beyond_the_id_range_is_invalid(sessions):
     number = 2**63
     forged = base64.urlsafe_b64encode(f"i:{number}".encode()).decode()
     with unit_of_work(sessions, write=False) as session, pytest.raises(Invalid) as caught:
-        incident_service.list_incidents(session=session, filters=IncidentFilter(), cursor=forged)
+        incident_queries.list_incidents(session=session, filters=IncidentFilter(), cursor=forged)
     assert caught.value.field == "cursor"
 
 

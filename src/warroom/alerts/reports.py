@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from warroom.alerts import rules
 from warroom.alerts.models import ServiceAlertSettings
 from warroom.errors import Invalid
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
 from warroom.incidents.rules import Phase
@@ -35,7 +36,7 @@ def report(
     if service_slug:
         service = user_service.get_service_or_raise(session=session, slug=service_slug)
         slugs = [service.slug]
-        incident = incident_service.open_incident_for_service(
+        incident = incident_queries.open_incident_for_service(
             session=session, service_id=service.id
         )
     joined = incident is not None

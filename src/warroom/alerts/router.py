@@ -28,8 +28,8 @@ from warroom.alerts.schemas import (
 )
 from warroom.db.uow import unit_of_work
 from warroom.incidents import service as incident_service
+from warroom.incidents.queries import decode_cursor, encode_cursor
 from warroom.incidents.rules import format_ref
-from warroom.incidents.service import decode_cursor, encode_cursor
 from warroom.web.deps import Admin, ClockDep, Responder, Sessions, Viewer
 
 router = APIRouter(prefix="/api/v1")

@@ -143,7 +143,7 @@ def _target_service(
 
 def _open_incident_id(session: Session, context: _Context, service_id: int) -> int | None:
     if service_id not in context.open_incident:
-        # Same question as incidents.service.open_incident_for_service, without the ORM.
+        # Same question as incidents.queries.open_incident_for_service, without the ORM.
         row = context.raw.one(OPEN_INCIDENT, [service_id, False])
         context.open_incident[service_id] = int(row[0]) if row else None
         if row is not None:

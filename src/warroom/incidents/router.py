@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from warroom.db.uow import unit_of_work
 from warroom.incidents import present, rules, updates
+from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
 from warroom.incidents import severities as severity_service
 from warroom.incidents.rules import Phase
@@ -71,20 +72,20 @@ def list_incidents(
     open: Annotated[bool | None, Query()] = None,
     drill: Annotated[bool | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=incident_service.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=incident_queries.MAX_PAGE)] = 50,
 ) -> Response:
     """Incidents, newest first, filtered; follow ``next_cursor`` for more."""
     with unit_of_work(sessions, write=False) as session:
         policies = severity_service.policies(session=session)
         levels = tuple(rules.severity_level_from(s, policies) for s in severity or [])
-        filters = incident_service.IncidentFilter(
+        filters = incident_queries.IncidentFilter(
             phases=tuple(phase or ()),
             severity_levels=levels,
             service=service,
             open=open,
             drill=drill,
         )
-        rows, next_cursor = incident_service.list_incidents(
+        rows, next_cursor = incident_queries.list_incidents(
             session=session, filters=filters, cursor=cursor, limit=limit
         )
         now = clock.now()

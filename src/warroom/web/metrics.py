@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from warroom.clock import Clock
 from warroom.db.engine import SessionFactory
 from warroom.db.uow import unit_of_work
-from warroom.incidents import service as incident_service
+from warroom.incidents import queries as incident_queries
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class IncidentCollector(Collector):
         )
         try:
             with unit_of_work(self.sessions, write=False) as session:
-                rows = incident_service.open_counts(session=session, now=self.clock.now())
+                rows = incident_queries.open_counts(session=session, now=self.clock.now())
         except SQLAlchemyError as error:
             # The request metrics matter most when the database is in trouble.
             log.warning("incident gauges skipped: %s", type(error).__name__)
