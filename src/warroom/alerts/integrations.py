@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from warroom.alerts import rules
 from warroom.alerts.models import Integration
 from warroom.errors import Invalid, NotFound
+from warroom.users import auth
 from warroom.users import service as user_service
 
 ROTATION_GRACE = timedelta(hours=24)
@@ -27,8 +27,8 @@ class IntegrationType(StrEnum):
 
 
 def hash_key(key: str) -> str:
-    """Integration keys are 128 random bits, so a fast hash suffices and is indexable."""
-    return hashlib.sha256(key.encode()).hexdigest()
+    """Integration keys are random like API tokens, so they are stored the same way."""
+    return auth.hash_token(key)
 
 
 def new_key() -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from warroom.text import NoNul
+from warroom.inputs import NoNul, StrictModel
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=63), NoNul]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NoNul]
@@ -15,10 +15,6 @@ IntegrationTypeName = Annotated[
     str, StringConstraints(pattern="^(alertmanager|pagerduty|grafana|generic)$")
 ]
 RateLimit = Annotated[int, Field(ge=0, le=1_000_000)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class IntegrationCreate(StrictModel):

@@ -100,7 +100,6 @@ def _resolve(session: Session, now: datetime, alert: Alert) -> None:
 
 
 def _should_self_resolve(session: Session, incident: Incident, service_id: int) -> bool:
-    session.refresh(incident, ["phase", "acknowledged_at"])
     still_open = (
         session.scalar(
             select(func.count())

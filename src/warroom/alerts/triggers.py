@@ -29,6 +29,7 @@ from warroom.incidents.schemas import IncidentCreate
 from warroom.users.models import Service
 
 CONTEXT_KEY = "warroom.ingest"
+OPEN_VALUES = frozenset(p.value for p in OPEN_PHASES)
 TITLE_LIMIT = 200
 
 BUMP = (
@@ -125,7 +126,7 @@ def _is_open(context: _Context, incident_id: int) -> bool:
     if incident_id in context.open_ids:
         return True
     row = context.raw.one(PHASE, [incident_id])
-    is_open = row is not None and row[0] in {p.value for p in OPEN_PHASES}
+    is_open = row is not None and row[0] in OPEN_VALUES
     if is_open:
         context.open_ids.add(incident_id)
     return is_open

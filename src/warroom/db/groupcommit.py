@@ -109,10 +109,8 @@ class GroupCommitter:
         try:
             outcomes = self._attempt(batch, isolated=False)
         except _RetryIsolated:
-            try:
-                outcomes = self._attempt(batch, isolated=True)
-            except _RetryIsolated:  # cannot happen: isolated runs catch per job
-                outcomes = [(False, TransientError("retry"))] * len(batch)
+            # Isolated runs catch every job's error themselves, so this cannot loop.
+            outcomes = self._attempt(batch, isolated=True)
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
 

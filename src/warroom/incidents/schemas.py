@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from warroom.incidents.rules import MAX_TEXT, MAX_TITLE, Phase
-from warroom.text import NoNul
+from warroom.inputs import NoNul, StrictModel
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE), NoNul
@@ -23,12 +23,6 @@ SlugRef = Annotated[
 HandleRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), NoNul]
 SeverityRef = int | Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), NoNul]
 Seconds = Annotated[int, Field(ge=1, le=30 * 86400)]
-
-
-class StrictModel(BaseModel):
-    """Input model: unknown fields are an error, so typos do not pass silently."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class SeverityWrite(StrictModel):

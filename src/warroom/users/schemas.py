@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from warroom.text import NoNul
+from warroom.inputs import NoNul, StrictModel
 from warroom.users import rules
 from warroom.users.rules import Role
 
@@ -39,12 +39,6 @@ TimeZone = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256), NoNul]
-
-
-class StrictModel(BaseModel):
-    """Input model: unknown fields are an error, so typos do not pass silently."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserCreate(StrictModel):

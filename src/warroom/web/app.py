@@ -21,7 +21,7 @@ from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
-from warroom.web.front import Front, Handler
+from warroom.web.front import INGEST_PREFIXES, Front, Handler
 from warroom.web.metrics import IncidentCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
@@ -84,7 +84,7 @@ def create_app(
     app.include_router(incidents_router)
     app.include_router(alerts_router)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=("/v2/", "/integrations/")
+        BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES
     )
     app.add_middleware(Metrics, metrics=app.state.http_metrics)
     return app

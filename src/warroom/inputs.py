@@ -1,8 +1,8 @@
-"""Text checks shared by every input model."""
+"""What every API input model shares: strict fields and text checks."""
 
 from __future__ import annotations
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 NUL = "\x00"
 
@@ -15,3 +15,9 @@ def refuse_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(refuse_nul)
+
+
+class StrictModel(BaseModel):
+    """Input model: unknown fields are an error, so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
