@@ -111,8 +111,14 @@ class GroupCommitter:
         except _RetryIsolated:
             # Isolated runs catch every job's error themselves, so this cannot loop.
             outcomes = self._attempt(batch, isolated=True)
+        # One wake-up per event loop, not per request: each call_soon_threadsafe
+        # writes to the loop's self-pipe, a system call that costs as much as
+        # the job itself on the hot path.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
-            pending.loop.call_soon_threadsafe(_settle, pending.future, ok, value)
+            by_loop.setdefault(pending.loop, []).append((pending.future, ok, value))
+        for loop, settlements in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settlements)
 
     def _attempt(self, batch: list[_Pending], *, isolated: bool) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
@@ -177,10 +183,11 @@ def _roll_back(session: Session, savepoint: SessionTransaction) -> None:
     session.info.clear()
 
 
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _settle_all(settlements: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in settlements:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
