@@ -1,0 +1,1 @@
+"""On-call schedules: rotation layers, overrides and who is on call when."""
