@@ -43,6 +43,15 @@ class Settings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     secret_key: str = ""
     smtp_url: str | None = None
+    smtp_from: str = "warroom@localhost"
+    # Delivery retries: exponential backoff with jitter from this base, then dead letter.
+    retry_base_seconds: float = Field(default=30.0, gt=0, le=3600)
+    max_attempts: int = Field(default=10, ge=1, le=50)
+    # How often an idle worker looks for due work; also bounds how late a timer fires.
+    worker_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    ack_link_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # `warroom serve` runs a worker thread unless told not to (--no-worker).
+    run_worker: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

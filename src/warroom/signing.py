@@ -93,3 +93,17 @@ def verify_webhook(
 def _signature(key: bytes, msg_id: str, timestamp: str, body: bytes) -> str:
     signed = f"{msg_id}.{timestamp}.".encode() + body
     return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def feed_token(secret: bytes, subject: str) -> str:
+    """A read-only token for one calendar feed (``subject`` names it, e.g. 'schedule:ops').
+
+    Calendar apps keep the URL for years, so it must not carry an API token:
+    this one opens that feed and nothing else, and changes with the secret.
+    """
+    mac = hmac.new(secret, f"warroom-feed-v1:{subject}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:18]).decode()
+
+
+def feed_token_valid(secret: bytes, subject: str, token: str) -> bool:
+    return hmac.compare_digest(feed_token(secret, subject), token)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from warroom.alerts import rules
 from warroom.alerts.models import ServiceAlertSettings
 from warroom.errors import Invalid
+from warroom.escalation import service as paging
 from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
@@ -51,6 +52,7 @@ def report(
                 title=f"Customer report: {first_line}", severity=REPORT_SEVERITY, services=slugs
             ),
         )
+        paging.start(session=session, now=now, incident=incident)
     who = f" from {reporter}" if reporter else ""
     incident_service.record(
         session=session,

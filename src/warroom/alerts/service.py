@@ -16,6 +16,7 @@ from warroom.alerts.events import Action, AlertEvent
 from warroom.alerts.models import Alert, Integration, ServiceAlertSettings
 from warroom.alerts.rules import AlertStatus, Outcome
 from warroom.alerts.triggers import IngestResult
+from warroom.escalation import service as paging
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
 from warroom.incidents.rules import Phase, format_ref
@@ -69,6 +70,13 @@ def _acknowledge(session: Session, now: datetime, alert: Alert) -> None:
             incident=incident,
             via=f"integration {alert.integration.name}",
         )
+        paging.stop_for_incident(
+            session=session,
+            now=now,
+            incident=incident,
+            actor=None,
+            why="acknowledged at the source",
+        )
 
 
 def _resolve(session: Session, now: datetime, alert: Alert) -> None:
@@ -95,6 +103,9 @@ def _resolve(session: Session, now: datetime, alert: Alert) -> None:
             incident=incident,
             phase=Phase.RESOLVED,
             note="all its alerts resolved before anyone acknowledged",
+        )
+        paging.stop_for_incident(
+            session=session, now=now, incident=incident, actor=None, why="its alerts resolved"
         )
         triggers.forget_open_incident(session, alert.service_id, incident.id)
 

@@ -22,6 +22,7 @@ from warroom.alerts.models import Integration, ServiceAlertSettings
 from warroom.alerts.rules import AlertStatus, Outcome, Placement, RoutingRule
 from warroom.db.raw import Json, RawStatements
 from warroom.errors import Invalid
+from warroom.escalation import service as paging
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Severity
 from warroom.incidents.rules import OPEN_PHASES, Phase, format_ref
@@ -229,4 +230,5 @@ def _new_incident(
             phase=phase,
             incident_in=create.model_copy(update={"severity": least}),
         )
+    paging.start(session=session, now=now, incident=incident)
     return incident.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from warroom.cli.client import EXIT_USAGE, CliError
 from warroom.db import migrate
+from warroom.db import tables as _tables  # noqa: F401  (every table known before the first query)
 from warroom.db.engine import SessionFactory, make_engine, make_session_factory
 from warroom.settings import Settings, SettingsError, load_settings
 

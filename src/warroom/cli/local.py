@@ -6,6 +6,9 @@ that client commands do not pay for SQLAlchemy, Alembic and uvicorn at start.
 
 from __future__ import annotations
 
+import logging
+import os
+
 import uvicorn
 from pydantic import ValidationError
 
@@ -39,8 +42,11 @@ def db_current() -> bool:
     return current == head
 
 
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, *, run_worker: bool) -> None:
     """Run the HTTP server until stopped."""
+    if not run_worker:
+        # The app factory reads its settings from the environment, in each process.
+        os.environ["WARROOM_RUN_WORKER"] = "false"
     config = context.settings()
     context.database(config)  # refuse to start on a database that is not migrated
     bind_host, bind_port = host or config.host, port or config.port
@@ -55,6 +61,19 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         access_log=config.log_level == "debug",
         proxy_headers=True,
     )
+
+
+def run_worker() -> None:
+    """Run the worker in the foreground until stopped."""
+    from warroom.worker import main as worker_main
+
+    config = context.settings()
+    context.database(config)  # refuse to start on a database that is not migrated
+    logging.basicConfig(
+        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s"
+    )
+    console.print("warroom worker running (Ctrl-C to stop)")
+    worker_main.run(config)
 
 
 def load_demo(if_empty: bool) -> None:

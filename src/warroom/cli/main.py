@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from warroom.cli import alerts, config, incidents, server, users
+from warroom.cli import alerts, config, incidents, oncall, server, users
 from warroom.cli.client import CliError
 from warroom.cli.output import errors, esc
 
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 app.command("serve")(server.serve)
+app.command("worker")(server.worker_command)
 app.command("demo")(server.demo_command)
 app.add_typer(server.db_app, name="db")
 app.command("login")(users.login)
@@ -33,6 +34,14 @@ app.command("alerts")(alerts.alerts)
 app.command("report-issue")(alerts.report_issue)
 app.command("changes")(alerts.changes)
 users.service_app.command("alert-settings")(alerts.service_alert_settings)
+app.add_typer(oncall.oncall_app, name="oncall")
+app.add_typer(oncall.schedule_app, name="schedule")
+app.add_typer(oncall.policy_app, name="policy")
+app.add_typer(oncall.contact_app, name="contact")
+app.add_typer(oncall.notify_app, name="notify")
+app.command("pages")(oncall.pages)
+app.command("escalate")(oncall.escalate)
+app.command("reassign")(oncall.reassign)
 for command in incidents.COMMANDS:
     app.command(command.__name__)(command)
 

@@ -30,11 +30,21 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
     workers: Annotated[int | None, typer.Option(help="server processes")] = None,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="do not run the paging worker in this process")
+    ] = False,
 ) -> None:
-    """Serve the API, the alert ingest endpoints and the operations endpoints."""
+    """Serve the API, ingest, and (unless --no-worker) the worker that pages people."""
     from warroom.cli import local
 
-    local.serve(host, port, workers)
+    local.serve(host, port, workers, run_worker=not no_worker)
+
+
+def worker_command() -> None:
+    """Run the worker alone: escalations, notifications, reminders, retries."""
+    from warroom.cli import local
+
+    local.run_worker()
 
 
 def demo_command(

@@ -2,7 +2,20 @@
 
 from warroom.alerts import models as alert_models
 from warroom.db.base import Base
+from warroom.escalation import models as escalation_models
 from warroom.incidents import models as incident_models
+from warroom.notify import models as notify_models
+from warroom.oncall import models as oncall_models
+from warroom.outbox import models as outbox_models
 from warroom.users import models as user_models
 
-__all__ = ["Base", "alert_models", "incident_models", "user_models"]
+__all__ = [
+    "Base",
+    "alert_models",
+    "escalation_models",
+    "incident_models",
+    "notify_models",
+    "oncall_models",
+    "outbox_models",
+    "user_models",
+]

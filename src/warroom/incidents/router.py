@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from warroom.db.uow import unit_of_work
+from warroom.escalation import service as paging
 from warroom.incidents import present, rules, updates
 from warroom.incidents import queries as incident_queries
 from warroom.incidents import service as incident_service
@@ -104,6 +105,7 @@ def declare(
         incident = incident_service.declare(
             session=session, now=now, actor=principal.load(session), incident_in=body
         )
+        paging.start(session=session, now=now, incident=incident)
         return present.incident_read(incident, now=now)
 
 
@@ -147,8 +149,14 @@ def acknowledge(
     now = clock.now()
     with unit_of_work(sessions) as session:
         incident = incident_service.get_by_ref(session=session, ref=ref, for_update=True)
-        incident_service.acknowledge(
-            session=session, now=now, actor=principal.load(session), incident=incident
+        actor = principal.load(session)
+        incident_service.acknowledge(session=session, now=now, actor=actor, incident=incident)
+        paging.stop_for_incident(
+            session=session,
+            now=now,
+            incident=incident,
+            actor=actor,
+            why=f"acknowledged by @{actor.handle}",
         )
         return present.incident_read(incident, now=now)
 
@@ -188,6 +196,14 @@ def change_phase(
             phase=target,
             note=body.note,
         )
+        if target not in rules.OPEN_PHASES:
+            paging.stop_for_incident(
+                session=session,
+                now=now,
+                incident=incident,
+                actor=None,
+                why=f"incident {target.value}",
+            )
         return present.incident_read(incident, now=now)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from warroom.errors import Conflict, Invalid, NotFound
-from warroom.incidents import rules
+from warroom.incidents import reminders, rules
 from warroom.incidents import severities as severity_service
 from warroom.incidents.models import (
     Incident,
@@ -128,6 +128,7 @@ def declare(
             data={"role": "commander", "before": None, "after": commander.handle},
         )
     session.flush()
+    reminders.schedule(session=session, now=now, incident=incident)
     return incident
 
 
@@ -268,6 +269,7 @@ def change_phase(
         data={"before": before.value, "after": phase.value},
     )
     session.flush()
+    reminders.schedule(session=session, now=now, incident=incident)
     return incident
 
 
@@ -305,6 +307,7 @@ def change_severity(
         data={"before": before.name, "after": row.name},
     )
     session.flush()
+    reminders.schedule(session=session, now=now, incident=incident)
     return incident
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warroom.errors import Invalid
-from warroom.incidents import messages, rules
+from warroom.incidents import messages, reminders, rules
 from warroom.incidents import service as incident_service
 from warroom.incidents import severities as severity_service
 from warroom.incidents.models import Incident, InternalUpdate, MessageTemplate
@@ -140,6 +140,7 @@ def post_update(
         },
     )
     session.flush()
+    reminders.schedule(session=session, now=now, incident=incident)
     return update
 
 

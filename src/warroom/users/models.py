@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from warroom.db.base import Base, UTCDateTime
+from warroom.db.base import Base, PortableJSON, UTCDateTime
 
 team_member = Table(
     "team_member",
@@ -56,6 +57,9 @@ class Team(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # {"tz", "start": "09:00", "end": "17:00", "weekdays": [0..4], "country", "subdivision"};
+    # low-urgency pages wait for these hours. None: pages go out at once.
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(PortableJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     members: Mapped[list[User]] = relationship(
@@ -72,6 +76,11 @@ class Service(Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    # The table lives in the escalation domain; named here by table only, so
+    # users stay the bottom layer.
+    escalation_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalation_policy.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

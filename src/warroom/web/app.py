@@ -16,7 +16,11 @@ from warroom.clock import Clock, SystemClock
 from warroom.db import migrate
 from warroom.db.engine import SessionFactory, make_engine, make_session_factory
 from warroom.db.groupcommit import GroupCommitter
+from warroom.escalation.pages import router as ack_pages
+from warroom.escalation.router import router as escalation_router
 from warroom.incidents.router import router as incidents_router
+from warroom.notify.router import router as notify_router
+from warroom.oncall.router import router as oncall_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
@@ -25,11 +29,19 @@ from warroom.web.front import INGEST_PREFIXES, Front, Handler
 from warroom.web.metrics import IncidentCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
+from warroom.worker import main as worker_main
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    background: worker_main.Background | None = None
+    if getattr(app.state, "run_worker", False):
+        worker = worker_main.build(app.state.settings, app.state.sessions, app.state.clock)
+        background = worker_main.Background(worker)
+        background.start()
     yield
+    if background is not None:
+        background.stop()
     app.state.committer.stop()
 
 
@@ -52,6 +64,7 @@ def _add_ingest_routes(app: FastAPI, routes: list[tuple[str, Handler]]) -> None:
 def create_server_app(settings: Settings) -> Front:
     """The app `warroom serve` runs: ingest dispatched ahead of FastAPI (see front.py)."""
     app = create_app(settings)
+    app.state.run_worker = settings.run_worker
     return Front(app, app.state.ingest_routes)
 
 
@@ -83,6 +96,10 @@ def create_app(
     app.include_router(users_router)
     app.include_router(incidents_router)
     app.include_router(alerts_router)
+    app.include_router(oncall_router)
+    app.include_router(escalation_router)
+    app.include_router(notify_router)
+    app.include_router(ack_pages)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES
     )

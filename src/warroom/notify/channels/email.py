@@ -1,0 +1,75 @@
+"""Email through an SMTP server (WARROOM_SMTP_URL), with a stable Message-ID per notification."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from urllib.parse import unquote, urlsplit
+
+from warroom.notify.channels.base import Delivery, Message
+from warroom.notify.rules import Outcome, email_message_id
+
+TIMEOUT_SECONDS = 15
+
+
+class EmailChannel:
+    """Sends mail via ``smtp://[user:pass@]host[:port]`` (STARTTLS if offered) or ``smtps://``."""
+
+    def __init__(self, smtp_url: str | None, sender: str, domain: str) -> None:
+        self.smtp_url = smtp_url
+        self.sender = sender
+        self.domain = domain
+
+    def send(self, to: str, message: Message) -> Delivery:
+        if not self.smtp_url:
+            return Delivery(Outcome.FAILED, "no SMTP server configured (set WARROOM_SMTP_URL)")
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = to
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        # Same Message-ID on every retry: mail systems drop the duplicates.
+        mail["Message-ID"] = email_message_id(message.key, self.domain)
+        mail["X-Warroom-Key"] = message.key
+        mail.set_content(message.text)
+        try:
+            self._submit(mail)
+        except smtplib.SMTPRecipientsRefused as error:
+            return Delivery(Outcome.FAILED, f"the SMTP server refused {to}: {error.recipients}")
+        except smtplib.SMTPResponseException as error:
+            permanent = 500 <= error.smtp_code < 600
+            outcome = Outcome.FAILED if permanent else Outcome.RETRY
+            return Delivery(outcome, f"SMTP {error.smtp_code}: {error.smtp_error!r}")
+        except (OSError, smtplib.SMTPException) as error:
+            return Delivery(Outcome.RETRY, f"SMTP server unreachable: {error}")
+        return Delivery(Outcome.DELIVERED, f"accepted by the SMTP server for {to}")
+
+    def _submit(self, mail: EmailMessage) -> None:
+        parts = urlsplit(self.smtp_url or "")
+        host = parts.hostname or "localhost"
+        if parts.scheme == "smtps":
+            context = ssl.create_default_context()
+            with smtplib.SMTP_SSL(
+                host, parts.port or 465, timeout=TIMEOUT_SECONDS, context=context
+            ) as smtp:
+                self._login_and_send(smtp, parts.username, parts.password, mail)
+            return
+        with smtplib.SMTP(
+            host, parts.port or 25, timeout=TIMEOUT_SECONDS, local_hostname=socket.gethostname()
+        ) as smtp:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            self._login_and_send(smtp, parts.username, parts.password, mail)
+
+    @staticmethod
+    def _login_and_send(
+        smtp: smtplib.SMTP, user: str | None, password: str | None, mail: EmailMessage
+    ) -> None:
+        if user:
+            smtp.login(unquote(user), unquote(password or ""))
+        smtp.send_message(mail)

@@ -1,0 +1,1 @@
+"""The transactional outbox: timers and notifications as rows, claimed by workers."""

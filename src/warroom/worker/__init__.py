@@ -1,0 +1,1 @@
+"""The worker: a cycle of idempotent jobs claimed from the outbox."""

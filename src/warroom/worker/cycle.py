@@ -1,0 +1,144 @@
+"""The worker cycle: claim due outbox messages, run their jobs, settle them.
+
+Every step is its own unit of work. On PostgreSQL any number of workers
+claim with SKIP LOCKED; on SQLite, whose writers queue on one lock anyway,
+one worker holds the 'outbox' lease and the others stand by, taking over
+when it lapses. A claimed message carries a lock that expires, so a worker
+killed mid-job loses nothing: its messages are claimed again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from uuid import uuid4
+
+from warroom.clock import Clock
+from warroom.db.engine import SessionFactory
+from warroom.db.uow import unit_of_work
+from warroom.notify.service import NOTIFY
+from warroom.outbox import service as outbox
+from warroom.outbox.rules import Result
+from warroom.worker.jobs import Jobs
+
+log = logging.getLogger(__name__)
+LEASE = "outbox"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid4().hex[:6]}"
+
+
+class Worker:
+    """Runs the job cycle until stopped."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        jobs: Jobs,
+        *,
+        poll_seconds: float = 0.25,
+        batch: int = 20,
+        lock_for: timedelta = timedelta(seconds=60),
+        lease_ttl: timedelta = timedelta(seconds=10),
+        name: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.jobs = jobs
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.lock_for = lock_for
+        self.lease_ttl = lease_ttl
+        self.name = name or worker_name()
+        self.single_holder = sessions.engine.dialect.name == "sqlite"
+        self.wake = threading.Event()
+
+    def run_once(self) -> int:
+        """Claim and run one batch of due messages; how many were claimed."""
+        now = self.clock.now()
+        with unit_of_work(self.sessions, write=True) as session:
+            if self.single_holder and not outbox.lease(
+                session=session, now=now, name=LEASE, holder=self.name, ttl=self.lease_ttl
+            ):
+                return 0
+            ids = outbox.claim(
+                session=session, now=now, worker=self.name, limit=self.batch, lock_for=self.lock_for
+            )
+        for message_id in ids:
+            self._process(message_id)
+        return len(ids)
+
+    def run(self, stop: threading.Event) -> None:
+        """Cycle until ``stop`` is set; sleep ``poll_seconds`` when there is nothing due."""
+        while not stop.is_set():
+            try:
+                claimed = self.run_once()
+            except Exception:
+                log.exception("worker cycle failed; trying again shortly")
+                claimed = 0
+            if claimed == 0:
+                self.wake.wait(self.poll_seconds)
+                self.wake.clear()
+
+    def _process(self, message_id: int) -> None:
+        try:
+            with unit_of_work(self.sessions, write=False) as session:
+                message = outbox.held(session=session, message_id=message_id, worker=self.name)
+                kind = message.kind if message else None
+            if kind == NOTIFY:
+                self._notify(message_id)
+            elif kind is not None:
+                self._run(message_id)
+        except Exception as error:
+            log.exception("job %s failed", message_id)
+            self._give_back(message_id, error)
+
+    def _run(self, message_id: int) -> None:
+        now = self.clock.now()
+        with unit_of_work(self.sessions, write=True) as session:
+            message = outbox.held(session=session, message_id=message_id, worker=self.name)
+            if message is not None:
+                result = self.jobs.run(session, now, message)
+                outbox.settle(session=session, now=now, message=message, result=result)
+
+    def _notify(self, message_id: int) -> None:
+        now = self.clock.now()
+        with unit_of_work(self.sessions, write=False) as session:
+            message = outbox.held(session=session, message_id=message_id, worker=self.name)
+            prepared = self.jobs.prepare(session, now, message) if message else None
+        if prepared is None:
+            return
+        delivery = None if isinstance(prepared, Result) else self.jobs.deliver(prepared)
+        now = self.clock.now()
+        with unit_of_work(self.sessions, write=True) as session:
+            message = outbox.held(session=session, message_id=message_id, worker=self.name)
+            if message is None:
+                return  # our lock lapsed and another worker took over
+            if isinstance(prepared, Result):
+                result = prepared
+            else:
+                assert delivery is not None
+                result = self.jobs.record(session, now, message, prepared, delivery)
+            outbox.settle(session=session, now=now, message=message, result=result)
+
+    def _give_back(self, message_id: int, error: Exception) -> None:
+        """A job crashed: count the attempt and retry it later instead of spinning on it."""
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.sessions, write=True) as session:
+                message = outbox.held(session=session, message_id=message_id, worker=self.name)
+                if message is not None:
+                    wait = timedelta(seconds=min(3600, 5 * 2 ** min(message.attempts, 10)))
+                    result = (
+                        Result.dead(f"job failed: {error}")
+                        if message.attempts + 1 >= self.jobs.max_attempts
+                        else Result.retry(f"job failed: {error}", wait)
+                    )
+                    outbox.settle(session=session, now=now, message=message, result=result)
+        except Exception:
+            log.exception("could not record the failure of job %s", message_id)
