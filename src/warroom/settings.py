@@ -49,6 +49,9 @@ class Settings(BaseModel):
     max_attempts: int = Field(default=10, ge=1, le=50)
     # How often an idle worker looks for due work; also bounds how late a timer fires.
     worker_poll_seconds: float = Field(default=0.25, gt=0, le=60)
+    # A claimed job is another worker's to retry once this long has passed
+    # without its result (the claiming worker died); longer than any delivery.
+    worker_lock_seconds: float = Field(default=60.0, ge=1, le=3600)
     ack_link_hours: int = Field(default=24, ge=1, le=24 * 14)
     # `warroom serve` runs a worker thread unless told not to (--no-worker).
     run_worker: bool = True

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from warroom.escalation import policies
 from warroom.incidents import service as incident_service
 from warroom.incidents import updates
 from warroom.incidents.models import Incident
@@ -21,6 +22,8 @@ from warroom.incidents.schemas import (
     RolesAssign,
     UpdateCreate,
 )
+from warroom.notify import service as notify_service
+from warroom.oncall import service as oncall_service
 from warroom.users import service as user_service
 from warroom.users.models import User
 from warroom.users.schemas import ServiceCreate, TeamCreate, UserCreate
@@ -78,9 +81,51 @@ def load(session: Session, now: datetime) -> tuple[User, str]:
             now=now,
             service_in=ServiceCreate(slug=slug, name=name, team=team, description=description),
         )
+    _paging(session, now, people)
     _payment_timeouts(session, now - timedelta(days=6, hours=3), people)
     _stale_search(session, now - timedelta(days=2, hours=5), people)
     return people["alice"], password
+
+
+def _paging(session: Session, now: datetime, people: dict[str, User]) -> None:
+    """Email for the responders, a weekly rotation, and a two-level policy for payments."""
+    for handle in ("alice", "bob", "carol", "dave"):
+        user = people[handle]
+        notify_service.add_contact(
+            session=session, now=now, user=user, kind="email", target=user.email, label="work"
+        )
+    monday = (now - timedelta(days=now.weekday() + 7)).replace(hour=0, minute=0, second=0)
+    oncall_service.save(
+        session=session,
+        now=now,
+        slug="payments-primary",
+        name="Payments primary",
+        time_zone="Europe/Berlin",
+        layers=[
+            {
+                "name": "weekly",
+                "participants": ["bob", "carol", "alice"],
+                "shift_count": 1,
+                "shift_unit": "weeks",
+                "handoff": "09:00",
+                "start": monday,
+            }
+        ],
+    )
+    policy, _ = policies.save(
+        session=session,
+        now=now,
+        slug="payments",
+        name="Payments",
+        repeat=1,
+        levels=[
+            {"targets": [{"kind": "schedule", "ref": "payments-primary"}], "timeout_seconds": 300},
+            {"targets": [{"kind": "user", "ref": "alice"}], "timeout_seconds": 300},
+        ],
+    )
+    for slug in ("checkout", "payments-api"):
+        service = user_service.get_service_or_raise(session=session, slug=slug)
+        policies.attach(session=session, service=service, policy=policy)
 
 
 def _payment_timeouts(session: Session, t0: datetime, people: dict[str, User]) -> Incident:

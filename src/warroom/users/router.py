@@ -11,9 +11,11 @@ from warroom.users.schemas import (
     PasswordLogin,
     ServiceCreate,
     ServiceRead,
+    ServiceUpdate,
     TeamCreate,
     TeamMemberAdd,
     TeamRead,
+    TeamUpdate,
     TokenCreate,
     TokenCreated,
     TokenRead,
@@ -153,6 +155,14 @@ def create_team(body: TeamCreate, _: Admin, sessions: Sessions, clock: ClockDep)
         return team_read(user_service.create_team(session=session, now=clock.now(), team_in=body))
 
 
+@router.patch("/teams/{slug}", tags=["teams"])
+def update_team(slug: str, body: TeamUpdate, _: Admin, sessions: Sessions) -> TeamRead:
+    """Change a team: name, time zone, members (the list replaces), business hours."""
+    with unit_of_work(sessions) as session:
+        team = user_service.get_team_or_raise(session=session, slug=slug)
+        return team_read(user_service.update_team(session=session, team=team, team_in=body))
+
+
 @router.post("/teams/{slug}/members", tags=["teams"])
 def add_team_member(slug: str, body: TeamMemberAdd, _: Admin, sessions: Sessions) -> TeamRead:
     """Add a user to a team (admins only)."""
@@ -169,6 +179,16 @@ def list_services(_: Viewer, sessions: Sessions) -> list[ServiceRead]:
     """Every service."""
     with unit_of_work(sessions, write=False) as session:
         return [service_read(s) for s in user_service.list_services(session=session)]
+
+
+@router.patch("/services/{slug}", tags=["services"])
+def update_service(slug: str, body: ServiceUpdate, _: Admin, sessions: Sessions) -> ServiceRead:
+    """Change a service's name, description or owning team."""
+    with unit_of_work(sessions) as session:
+        service = user_service.get_service_or_raise(session=session, slug=slug)
+        return service_read(
+            user_service.update_service(session=session, service=service, service_in=body)
+        )
 
 
 @router.post("/services", status_code=status.HTTP_201_CREATED, tags=["services"])

@@ -59,3 +59,12 @@ def time_zone_problem(name: str) -> str | None:
         except (ZoneInfoNotFoundError, ValueError):
             return "is not an IANA time zone such as Europe/Berlin or UTC"
     return None
+
+
+def country_problem(code: str) -> str | None:
+    """Why ``code`` is not a country the public-holiday calendar knows, or None."""
+    import holidays  # imported here: a large table, needed only when hours are set
+
+    if code.upper() not in holidays.list_supported_countries():
+        return f"unknown country code {code!r} for public holidays (use ISO 3166, e.g. US, DE)"
+    return None

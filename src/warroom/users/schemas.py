@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from warroom.inputs import NoNul, StrictModel
 from warroom.users import rules
@@ -116,6 +123,44 @@ class TeamCreate(StrictModel):
     members: list[Handle] = Field(default_factory=list, max_length=500)
 
 
+Clock = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class BusinessHours(StrictModel):
+    """When a team works; low-urgency pages outside these hours wait for the next start."""
+
+    tz: TimeZone | None = None
+    start: Clock = "09:00"
+    end: Clock = "17:00"
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4], min_length=1, max_length=7
+    )
+    country: (
+        Annotated[str, StringConstraints(to_upper=True), _check(rules.country_problem)] | None
+    ) = None
+    subdivision: Annotated[str, StringConstraints(max_length=10), NoNul] | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("business hours must end after they start on the same day")
+        return self
+
+
+class TeamUpdate(StrictModel):
+    name: Name | None = None
+    time_zone: TimeZone | None = None
+    members: list[Handle] | None = Field(default=None, max_length=500)
+    business_hours: BusinessHours | None = None
+    clear_business_hours: bool = False
+
+
+class ServiceUpdate(StrictModel):
+    name: Name | None = None
+    description: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
+    team: Slug | None = None
+
+
 class TeamMemberAdd(StrictModel):
     handle: Handle
 
@@ -127,6 +172,7 @@ class TeamRead(BaseModel):
     name: str
     time_zone: str
     members: list[UserBrief]
+    business_hours: dict[str, Any] | None = None
 
 
 class ServiceCreate(StrictModel):

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from warroom.errors import Conflict, Invalid, NotFound, Unauthenticated
 from warroom.users import auth, rules
 from warroom.users.models import ApiToken, Service, Team, User
-from warroom.users.schemas import ServiceCreate, TeamCreate, UserCreate, UserUpdate
+from warroom.users.schemas import (
+    ServiceCreate,
+    ServiceUpdate,
+    TeamCreate,
+    TeamUpdate,
+    UserCreate,
+    UserUpdate,
+)
 
 
 def get_by_handle(*, session: Session, handle: str) -> User | None:
@@ -175,6 +182,37 @@ def add_member(*, session: Session, team: Team, user: User) -> Team:
         team.members.append(user)
         session.flush()
     return team
+
+
+def update_team(*, session: Session, team: Team, team_in: TeamUpdate) -> Team:
+    """Change a team's name, zone, members (replaced) or business hours."""
+    if team_in.name is not None:
+        team.name = team_in.name
+    if team_in.time_zone is not None:
+        team.time_zone = team_in.time_zone
+    if team_in.members is not None:
+        team.members = [
+            get_by_handle_or_raise(session=session, handle=h, field="members")
+            for h in dict.fromkeys(team_in.members)
+        ]
+    if team_in.clear_business_hours:
+        team.business_hours = None
+    elif team_in.business_hours is not None:
+        team.business_hours = team_in.business_hours.model_dump()
+    session.flush()
+    return team
+
+
+def update_service(*, session: Session, service: Service, service_in: ServiceUpdate) -> Service:
+    """Change a service's name, description or owning team."""
+    if service_in.name is not None:
+        service.name = service_in.name
+    if service_in.description is not None:
+        service.description = service_in.description
+    if service_in.team is not None:
+        service.team = get_team_or_raise(session=session, slug=service_in.team)
+    session.flush()
+    return service
 
 
 def list_services(*, session: Session) -> list[Service]:

@@ -24,7 +24,13 @@ def build(settings: Settings, sessions: SessionFactory, clock: Clock) -> Worker:
     """A worker configured from ``settings``."""
     domain = urlsplit(settings.base_url).hostname or "localhost"
     jobs = Jobs(
-        email=EmailChannel(settings.smtp_url, settings.smtp_from, domain),
+        email=EmailChannel(
+            settings.smtp_url,
+            settings.smtp_from,
+            domain,
+            # Without an SMTP server a laptop still sees its pages, as files.
+            spool_dir=settings.var_dir / "mail" if settings.env == "development" else None,
+        ),
         webhook=WebhookChannel(),
         links=Links(
             base_url=settings.base_url,
@@ -34,7 +40,13 @@ def build(settings: Settings, sessions: SessionFactory, clock: Clock) -> Worker:
         retry_base=timedelta(seconds=settings.retry_base_seconds),
         max_attempts=settings.max_attempts,
     )
-    return Worker(sessions, clock, jobs, poll_seconds=settings.worker_poll_seconds)
+    return Worker(
+        sessions,
+        clock,
+        jobs,
+        poll_seconds=settings.worker_poll_seconds,
+        lock_for=timedelta(seconds=settings.worker_lock_seconds),
+    )
 
 
 class Background:

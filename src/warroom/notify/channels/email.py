@@ -7,6 +7,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from warroom.notify.channels.base import Delivery, Message
@@ -18,23 +19,21 @@ TIMEOUT_SECONDS = 15
 class EmailChannel:
     """Sends mail via ``smtp://[user:pass@]host[:port]`` (STARTTLS if offered) or ``smtps://``."""
 
-    def __init__(self, smtp_url: str | None, sender: str, domain: str) -> None:
+    def __init__(
+        self, smtp_url: str | None, sender: str, domain: str, *, spool_dir: Path | None = None
+    ) -> None:
         self.smtp_url = smtp_url
         self.sender = sender
         self.domain = domain
+        self.spool_dir = spool_dir
 
     def send(self, to: str, message: Message) -> Delivery:
+        mail = self._compose(to, message)
         if not self.smtp_url:
-            return Delivery(Outcome.FAILED, "no SMTP server configured (set WARROOM_SMTP_URL)")
-        mail = EmailMessage()
-        mail["From"] = self.sender
-        mail["To"] = to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        # Same Message-ID on every retry: mail systems drop the duplicates.
-        mail["Message-ID"] = email_message_id(message.key, self.domain)
-        mail["X-Warroom-Key"] = message.key
-        mail.set_content(message.text)
+            if self.spool_dir is None:
+                return Delivery(Outcome.FAILED, "no SMTP server configured (set WARROOM_SMTP_URL)")
+            path = self._spool(mail, message.key)
+            return Delivery(Outcome.DELIVERED, f"no SMTP server configured: written to {path}")
         try:
             self._submit(mail)
         except smtplib.SMTPRecipientsRefused as error:
@@ -46,6 +45,27 @@ class EmailChannel:
         except (OSError, smtplib.SMTPException) as error:
             return Delivery(Outcome.RETRY, f"SMTP server unreachable: {error}")
         return Delivery(Outcome.DELIVERED, f"accepted by the SMTP server for {to}")
+
+    def _spool(self, mail: EmailMessage, key: str) -> Path:
+        assert self.spool_dir is not None
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        path = self.spool_dir / f"{key}.eml"
+        path.write_bytes(bytes(mail))
+        return path
+
+    def _compose(self, to: str, message: Message) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = to
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        # Same Message-ID on every retry: mail systems drop the duplicates.
+        mail["Message-ID"] = email_message_id(message.key, self.domain)
+        mail["X-Warroom-Key"] = message.key
+        # Plain ASCII goes as is, so the ack link is never wrapped mid-URL by
+        # quoted-printable soft line breaks in terminals and simple readers.
+        mail.set_content(message.text, cte="7bit" if message.text.isascii() else None)
+        return mail
 
     def _submit(self, mail: EmailMessage) -> None:
         parts = urlsplit(self.smtp_url or "")
