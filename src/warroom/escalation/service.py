@@ -76,6 +76,8 @@ def start(*, session: Session, now: datetime, incident: Incident) -> Page | None
     """Start paging for an incident nobody has acknowledged; None if nothing to page."""
     if incident.acknowledged_at is not None or Phase(incident.phase) not in OPEN_PHASES:
         return None
+    if incident.drill:
+        return None  # a drill pages nobody outside the drill (process.md §7)
     if active_page(session, incident) is not None:
         return None
     policy_row = _policy_for(incident)
