@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -53,10 +54,22 @@ class Settings(BaseModel):
     # without its result (the claiming worker died); longer than any delivery.
     worker_lock_seconds: float = Field(default=60.0, ge=1, le=3600)
     ack_link_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # The organisation's zone: postmortem timelines and reports are written in it.
+    time_zone: str = "UTC"
+    postmortem_due_days: int = Field(default=5, ge=1, le=60)
     # `warroom serve` runs a worker thread unless told not to (--no-worker).
     run_worker: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -20,6 +20,7 @@ from warroom.escalation import service as paging
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
 from warroom.incidents.rules import Phase, format_ref
+from warroom.postmortems import service as postmortems
 
 __all__ = ["IngestResult", "ingest", "open_alert"]
 
@@ -107,6 +108,7 @@ def _resolve(session: Session, now: datetime, alert: Alert) -> None:
         paging.stop_for_incident(
             session=session, now=now, incident=incident, actor=None, why="its alerts resolved"
         )
+        postmortems.ensure_draft(session=session, now=now, incident=incident)
         triggers.forget_open_incident(session, alert.service_id, incident.id)
 
 

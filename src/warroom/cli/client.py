@@ -91,6 +91,7 @@ class Client:
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         auth: bool = True,
+        raw: bool = False,
     ) -> Any:
         """Send a request and return the decoded JSON answer."""
         headers = {"Accept": "application/json"}
@@ -115,7 +116,14 @@ class Client:
                 "is `warroom serve` running and WARROOM_URL right?",
                 EXIT_UNREACHABLE,
             ) from None
+        if raw and response.is_success:
+            return response.text
         return _decode(response)
+
+    def text(self, path: str, **params: Any) -> str:
+        """A successful answer's body as text (HTML, Markdown)."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        return str(self.request("GET", path, params=clean, raw=True))
 
     def get(self, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from warroom.cli import alerts, config, incidents, oncall, server, users
+from warroom.cli import alerts, config, incidents, oncall, postmortems, server, users
 from warroom.cli.client import CliError
 from warroom.cli.output import errors, esc
 
@@ -40,6 +40,8 @@ app.add_typer(oncall.policy_app, name="policy")
 app.add_typer(oncall.contact_app, name="contact")
 app.add_typer(oncall.notify_app, name="notify")
 app.command("pages")(oncall.pages)
+app.command("postmortem")(postmortems.postmortem)
+app.add_typer(postmortems.action_app, name="action")
 app.command("escalate")(oncall.escalate)
 app.command("reassign")(oncall.reassign)
 for command in incidents.COMMANDS:

@@ -7,6 +7,7 @@ from warroom.incidents import models as incident_models
 from warroom.notify import models as notify_models
 from warroom.oncall import models as oncall_models
 from warroom.outbox import models as outbox_models
+from warroom.postmortems import models as postmortem_models
 from warroom.users import models as user_models
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "notify_models",
     "oncall_models",
     "outbox_models",
+    "postmortem_models",
     "user_models",
 ]

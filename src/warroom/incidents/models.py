@@ -66,6 +66,9 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_update_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None: no postmortem required; else the postmortem's status. Kept here so
+    # that closing can be refused without the incident core knowing postmortems.
+    postmortem_status: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

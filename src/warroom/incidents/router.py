@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from warroom.db.uow import unit_of_work
 from warroom.escalation import service as paging
@@ -30,6 +30,7 @@ from warroom.incidents.schemas import (
     UpdateCreate,
     UpdateRead,
 )
+from warroom.postmortems import service as postmortems
 from warroom.web.deps import Admin, ClockDep, Responder, Sessions, Viewer
 
 router = APIRouter(prefix="/api/v1")
@@ -181,7 +182,12 @@ def assign_roles(
 
 @router.post("/incidents/{ref}/phase", tags=["incidents"])
 def change_phase(
-    ref: Ref, body: PhaseChange, principal: Responder, sessions: Sessions, clock: ClockDep
+    ref: Ref,
+    body: PhaseChange,
+    request: Request,
+    principal: Responder,
+    sessions: Sessions,
+    clock: ClockDep,
 ) -> IncidentRead:
     """Move the incident along its lifecycle; 409 names the allowed next phases."""
     now = clock.now()
@@ -196,6 +202,13 @@ def change_phase(
             phase=target,
             note=body.note,
         )
+        if target is Phase.RESOLVED:
+            postmortems.ensure_draft(
+                session=session,
+                now=now,
+                incident=incident,
+                due_days=request.app.state.settings.postmortem_due_days,
+            )
         if target not in rules.OPEN_PHASES:
             paging.stop_for_incident(
                 session=session,
@@ -208,9 +221,12 @@ def change_phase(
 
 
 @router.post("/incidents/{ref}/resolve", tags=["incidents"])
-def resolve(ref: Ref, principal: Responder, sessions: Sessions, clock: ClockDep) -> IncidentRead:
+def resolve(
+    ref: Ref, request: Request, principal: Responder, sessions: Sessions, clock: ClockDep
+) -> IncidentRead:
     """Mark the incident resolved."""
-    return change_phase(ref, PhaseChange(phase=Phase.RESOLVED.value), principal, sessions, clock)
+    resolved = PhaseChange(phase=Phase.RESOLVED.value)
+    return change_phase(ref, resolved, request, principal, sessions, clock)
 
 
 @router.post("/incidents/{ref}/severity", tags=["incidents"])

@@ -247,6 +247,7 @@ def change_phase(
     """Move the incident to ``phase`` if the lifecycle allows it."""
     before = Phase(incident.phase)
     rules.check_transition(before, phase)
+    _check_postmortem(incident, phase)
     incident.phase = phase.value
     # Open phases keep the first time they were reached (time to investigate);
     # ended ones the latest (a reopened incident is resolved when it last was).
@@ -254,6 +255,9 @@ def change_phase(
         setattr(incident, f"{phase.value}_at", now)
     if phase in rules.ENDED_PHASES:
         incident.next_update_due_at = None
+    if phase is Phase.RESOLVED and incident.postmortem_status is None:
+        if severity_service.policy_of(incident.severity).postmortem_required:
+            incident.postmortem_status = "draft"  # the postmortems domain drafts it
     elif before in rules.ENDED_PHASES:
         cadence = severity_service.policy_of(incident.severity).update_cadence
         incident.next_update_due_at = rules.next_update_due(now, cadence)
@@ -271,6 +275,18 @@ def change_phase(
     session.flush()
     reminders.schedule(session=session, now=now, incident=incident)
     return incident
+
+
+def _check_postmortem(incident: Incident, phase: Phase) -> None:
+    """A required postmortem must be published before the incident is closed."""
+    status = incident.postmortem_status
+    if phase is Phase.CLOSED and status is not None and status != "published":
+        ref = rules.format_ref(incident.id)
+        raise Conflict(
+            f"{ref} needs its postmortem published before closing "
+            f"(it is {status.replace('_', ' ')}); see `warroom postmortem {ref}`",
+            field="phase",
+        )
 
 
 def change_severity(

@@ -21,6 +21,7 @@ from warroom.escalation.router import router as escalation_router
 from warroom.incidents.router import router as incidents_router
 from warroom.notify.router import router as notify_router
 from warroom.oncall.router import router as oncall_router
+from warroom.postmortems.router import router as postmortems_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(escalation_router)
     app.include_router(notify_router)
     app.include_router(ack_pages)
+    app.include_router(postmortems_router)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES
     )

@@ -30,6 +30,9 @@ from warroom.notify.models import ContactMethod
 from warroom.notify.rules import ContactKind, Outcome, is_dead, retry_delay
 from warroom.outbox.models import OutboxMessage
 from warroom.outbox.rules import Result
+from warroom.postmortems import actions
+from warroom.postmortems.models import ActionItem
+from warroom.postmortems.rules import ActionStatus
 from warroom.users.models import User
 from warroom.worker import messages
 from warroom.worker.messages import Links
@@ -88,6 +91,8 @@ class Jobs:
             )
         if message.kind == REMINDER:
             return self._remind(session, now, message)
+        if message.kind == actions.REMINDER:
+            return self._remind_owner(session, now, message)
         return Result.dead(f"no handler for message kind '{message.kind}'")
 
     def prepare(self, session: Session, now: datetime, message: OutboxMessage) -> Prepared | Result:
@@ -140,6 +145,13 @@ class Jobs:
                 level=int(payload["level"]),
                 links=self.links,
                 now=now,
+            )
+        if purpose == "action_reminder":
+            item = session.get(ActionItem, int(payload["action_id"]))
+            if item is None or item.status != ActionStatus.OPEN.value:
+                return Result.cancelled("the action item is closed")
+            return messages.action_message(
+                key=message.key, item=item, incident=incident, today=now.date()
             )
         due = datetime.fromisoformat(str(payload["due"]))
         return messages.reminder_message(
@@ -236,6 +248,24 @@ class Jobs:
                 payload={"due": due.isoformat(), "late": late},
                 incident_id=incident.id,
             )
+        return Result.done()
+
+    @staticmethod
+    def _remind_owner(session: Session, now: datetime, message: OutboxMessage) -> Result:
+        item = session.get(ActionItem, int(message.payload["action_id"]))
+        if item is None or item.status != ActionStatus.OPEN.value:
+            return Result.cancelled("the action item is closed")
+        if item.due_on.isoformat() != message.payload.get("due_on"):
+            return Result.cancelled("the due date changed since")
+        notify_service.plan_message(
+            session=session,
+            now=now,
+            user=item.owner,
+            purpose="action_reminder",
+            key=message.key,
+            payload={"action_id": item.id},
+            incident_id=item.incident_id,
+        )
         return Result.done()
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from warroom.incidents.models import Incident
 from warroom.incidents.rules import format_ref
 from warroom.notify.channels.base import Message
 from warroom.notify.rules import sign_ack_token
+from warroom.postmortems.actions import describe
+from warroom.postmortems.models import ActionItem
 from warroom.users.models import User
 
 
@@ -87,4 +89,19 @@ def reminder_message(
     )
     return Message(
         key=key, subject=subject, text=text, data={"type": "update_reminder", "incident": ref}
+    )
+
+
+def action_message(*, key: str, item: ActionItem, incident: Incident, today: date) -> Message:
+    ref = format_ref(incident.id)
+    late = item.due_on < today
+    when = f"was due {item.due_on:%Y-%m-%d}" if late else f"is due {item.due_on:%Y-%m-%d}"
+    subject = f"{ref} action item {when}: {item.title}"
+    text = (
+        f"@{item.owner.handle}, an action item from {ref} ({incident.title}) {when}:\n"
+        f"  {describe(item)}\n"
+        f"Close it with: warroom action done {item.id}"
+    )
+    return Message(
+        key=key, subject=subject, text=text, data={"type": "action_reminder", "action": item.id}
     )

@@ -1,0 +1,1 @@
+"""Postmortems: drafted from the incident, reviewed, published; action items tracked."""
