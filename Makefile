@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types imports unit deps system-deps bench clean
+.PHONY: run test lint types imports unit deps system-deps bench bench-api bench-ingest bench-paging bench-report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,19 @@ unit: $(STAMP)
 
 test: system-deps $(STAMP) lint types imports unit
 
-bench: $(STAMP)
+bench: bench-api bench-ingest bench-paging bench-report
+
+bench-api: $(STAMP)
 	$(BIN)/python bench/api.py
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+bench-paging: $(STAMP)
+	$(BIN)/python bench/paging.py
+
+bench-report: $(STAMP)
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

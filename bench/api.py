@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import data, explain, load, report, seed, server
+from bench import api_report, data, explain, load, seed, server
 
 BACKENDS = ("sqlite", "postgresql")
 SLOW_QUERY_MS = 2.0
@@ -240,9 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:
             traceback.print_exc()
             figures["error"] = f"{type(error).__name__}: {error}"
-        say("\n".join(report.detail_lines(figures) + report.serve_lines(figures)))
+        say("\n".join(api_report.detail_lines(figures) + api_report.serve_lines(figures)))
     duration = time.perf_counter() - started
-    say("\n".join(report.target_lines(results, args.threads)))
+    say("\n".join(api_report.target_lines(results, args.threads)))
     say(f"\nbenchmark took {duration:.0f} s on {_cpus()} CPU(s)")
     if args.json_out:
         payload = {
@@ -251,9 +251,9 @@ def main(argv: list[str] | None = None) -> int:
             "source": source,
             "args": _args_json(args),
             "targets": {
-                "p95_ms": report.P95_TARGET_MS,
-                "ready_s": report.READY_TARGET_S,
-                "rss_mb": report.RSS_TARGET_MB,
+                "p95_ms": api_report.P95_TARGET_MS,
+                "ready_s": api_report.READY_TARGET_S,
+                "rss_mb": api_report.RSS_TARGET_MB,
             },
             "results": results,
         }

@@ -21,6 +21,7 @@ from warroom.postmortems.schemas import (
     ActionClose,
     ActionCreate,
     ActionRead,
+    Finding,
     MarkdownIn,
     PostmortemPatch,
     PostmortemRead,
@@ -238,6 +239,27 @@ def back_to_draft(
 ) -> PostmortemRead:
     """Send a postmortem in review back to draft for changes."""
     return _move(ref, request, principal, sessions, clock, Status.DRAFT)
+
+
+@router.get("/incidents/{ref}/postmortem/lint")
+def lint(ref: RefPath, _: Viewer, sessions: Sessions) -> list[Finding]:
+    """Wording that blames people, each with a neutral suggestion (empty: none found)."""
+    with unit_of_work(sessions, write=False) as session:
+        incident, postmortem = _loaded(session, ref)
+        return [
+            Finding(
+                section=section,
+                start=f.start,
+                end=f.end,
+                text=f.text,
+                rule=f.rule,
+                message=f.message,
+                suggestion=f.suggestion,
+            )
+            for section, f in service.lint(
+                session=session, incident=incident, postmortem=postmortem
+            )
+        ]
 
 
 @router.post("/incidents/{ref}/actions", status_code=201, tags=["action items"])

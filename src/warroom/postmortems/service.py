@@ -18,7 +18,7 @@ from warroom.errors import Conflict, Invalid
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
 from warroom.incidents.rules import format_ref
-from warroom.postmortems import actions, markdown, rules
+from warroom.postmortems import actions, blameless, markdown, rules
 from warroom.postmortems.models import Postmortem
 from warroom.postmortems.rules import Entry, IncidentFacts, Status
 from warroom.users.models import User
@@ -206,6 +206,33 @@ def move(
     )
     session.flush()
     return postmortem
+
+
+def lint(
+    *, session: Session, incident: Incident, postmortem: Postmortem
+) -> list[tuple[str, blameless.Finding]]:
+    """Blaming wording in every written part, as (section, finding)."""
+    people: list[str] = []
+    for user in session.scalars(select(User).where(User.active.is_(True)).limit(5000)):
+        people += [user.handle, f"@{user.handle}", user.name]
+    parts = [
+        ("Summary", postmortem.summary),
+        ("Root Cause", postmortem.root_cause),
+        ("Contributing Factors", postmortem.contributing_factors),
+        ("Lessons", postmortem.lessons),
+        ("Impact", str((postmortem.impact or {}).get("notes", ""))),
+        *[("Timeline", str(item["text"])) for item in postmortem.timeline],
+        *[
+            ("Action Items", i.title)
+            for i in actions.for_incident(session=session, incident=incident)
+        ],
+    ]
+    return [
+        (section, finding)
+        for section, text in parts
+        if text
+        for finding in blameless.lint(text, people=people)
+    ]
 
 
 def overdue(*, session: Session, now: datetime) -> list[Postmortem]:

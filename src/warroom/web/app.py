@@ -22,12 +22,13 @@ from warroom.incidents.router import router as incidents_router
 from warroom.notify.router import router as notify_router
 from warroom.oncall.router import router as oncall_router
 from warroom.postmortems.router import router as postmortems_router
+from warroom.reports.router import router as reports_router
 from warroom.settings import Settings
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
 from warroom.web.front import INGEST_PREFIXES, Front, Handler
-from warroom.web.metrics import IncidentCollector
+from warroom.web.metrics import IncidentCollector, ProgramCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
 from warroom.worker import main as worker_main
@@ -89,6 +90,7 @@ def create_app(
     app.state.metrics_registry = CollectorRegistry()
     app.state.http_metrics = HttpMetrics(app.state.metrics_registry)
     app.state.metrics_registry.register(IncidentCollector(app.state.sessions, app.state.clock))
+    app.state.metrics_registry.register(ProgramCollector(app.state.sessions, app.state.clock))
     app.state.committer = GroupCommitter(app.state.sessions, app.state.clock.now, refusals=REFUSALS)
     app.state.ingest_routes = ingest_routes(Ingest(app.state.committer))
     _add_ingest_routes(app, app.state.ingest_routes)
@@ -102,6 +104,7 @@ def create_app(
     app.include_router(notify_router)
     app.include_router(ack_pages)
     app.include_router(postmortems_router)
+    app.include_router(reports_router)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES
     )

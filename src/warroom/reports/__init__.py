@@ -1,0 +1,1 @@
+"""Program metrics and anti-pattern reports (process.md §6, §7)."""
