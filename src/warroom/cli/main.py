@@ -6,7 +6,17 @@ import sys
 
 import typer
 
-from warroom.cli import alerts, config, incidents, oncall, postmortems, server, users
+from warroom.cli import (
+    alerts,
+    apply,
+    config,
+    incidents,
+    oncall,
+    postmortems,
+    report,
+    server,
+    users,
+)
 from warroom.cli.client import CliError
 from warroom.cli.output import errors, esc
 
@@ -21,6 +31,7 @@ app = typer.Typer(
 app.command("serve")(server.serve)
 app.command("worker")(server.worker_command)
 app.command("demo")(server.demo_command)
+app.command("apply")(apply.apply)
 app.add_typer(server.db_app, name="db")
 app.command("login")(users.login)
 app.add_typer(users.user_app, name="user")
@@ -41,6 +52,7 @@ app.add_typer(oncall.contact_app, name="contact")
 app.add_typer(oncall.notify_app, name="notify")
 app.command("pages")(oncall.pages)
 app.command("postmortem")(postmortems.postmortem)
+app.command("report")(report.report)
 app.add_typer(postmortems.action_app, name="action")
 app.command("escalate")(oncall.escalate)
 app.command("reassign")(oncall.reassign)
