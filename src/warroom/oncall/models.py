@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from warroom.db.base import Base, PortableJSON, UTCDateTime
-from warroom.users.models import User
+from warroom.users.models import Team, User
 
 
 class Schedule(Base):
@@ -25,6 +25,7 @@ class Schedule(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    team: Mapped[Team | None] = relationship(lazy="joined")
     layers: Mapped[list[ScheduleLayer]] = relationship(
         order_by="ScheduleLayer.position", cascade="all, delete-orphan", lazy="selectin"
     )

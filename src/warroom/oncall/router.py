@@ -51,7 +51,7 @@ def schedule_read(row: Schedule, now: datetime, url: str | None = None) -> Sched
         slug=row.slug,
         name=row.name,
         time_zone=row.time_zone,
-        team=None,
+        team=row.team.slug if row.team else None,
         revision=row.revision,
         layers=[
             LayerRead(

@@ -16,7 +16,7 @@ from warroom.errors import Invalid, NotFound
 from warroom.oncall import rules
 from warroom.oncall.models import Schedule, ScheduleLayer, ScheduleOverride
 from warroom.users import service as user_service
-from warroom.users.models import User
+from warroom.users.models import Team, User
 
 MAX_RANGE = timedelta(days=366)
 
@@ -111,7 +111,8 @@ def save(
     ]
     candidate = Schedule(time_zone=time_zone, layers=new_layers, overrides=[])
     rules.validate_schedule(schedule_rules(candidate))
-    row.name, row.time_zone, row.team_id = name, time_zone, team_id
+    row.name, row.time_zone = name, time_zone
+    row.team = session.get(Team, team_id) if team_id is not None else None
     row.layers = new_layers
     _changed(row, now)
     session.flush()
