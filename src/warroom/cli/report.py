@@ -73,7 +73,9 @@ def report(
     items = data["action_items"]
     closed = f"{items['closed_on_time']}/{items['due']}"
     console.print(f"action items closed on time: {closed} ({_percent(items['ratio'])})")
-    if data["anti_patterns"]:
-        console.print(f"[yellow]{len(data['anti_patterns'])} anti-pattern(s):[/yellow]")
+    counts = {k: v for k, v in data["anti_pattern_counts"].items() if v}
+    if counts:
+        listed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+        console.print(f"[yellow]anti-patterns: {esc(listed)}[/yellow]; latest:")
         for finding in data["anti_patterns"][:20]:
             console.print(f"  {esc(finding['incident'])}: {esc(finding['detail'])}")

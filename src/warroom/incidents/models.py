@@ -41,6 +41,7 @@ class Incident(Base):
         Index("ix_incident_drill_id", "drill", "id"),
         # "open SEV-1s, newest first": both filters and the order from one index.
         Index("ix_incident_severity_level_phase_id", "severity_level", "phase", "id"),
+        Index("ix_incident_declared_at", "declared_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -69,6 +70,9 @@ class Incident(Base):
     # None: no postmortem required; else the postmortem's status. Kept here so
     # that closing can be refused without the incident core knowing postmortems.
     postmortem_status: Mapped[str | None] = mapped_column(String(16))
+    # Counted as they happen so the program report need not scan timelines.
+    impact_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    severity_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

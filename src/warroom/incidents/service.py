@@ -305,6 +305,7 @@ def change_severity(
         raise Conflict(f"{rules.format_ref(incident.id)} is already {row.name}", field="severity")
     incident.severity = row
     incident.severity_level = row.level
+    incident.severity_changes = (incident.severity_changes or 0) + 1
     if Phase(incident.phase) not in rules.ENDED_PHASES:
         cadence = severity_service.policy_of(row).update_cadence
         # The new cadence counts from the last update (or the declaration); when
@@ -358,6 +359,8 @@ def update_fields(
         if before == value:
             continue
         setattr(incident, field, value)
+        if field == "customer_impact":
+            incident.impact_changes = (incident.impact_changes or 0) + 1
         record(
             session=session,
             incident=incident,

@@ -62,6 +62,7 @@ def report(
             closed_on_time=built.actions_on_time,
             ratio=built.actions_on_time_ratio,
         ),
+        anti_pattern_counts=built.anti_pattern_counts,
         anti_patterns=[
             AntiPatternRead(incident=format_ref(p.incident_id), kind=p.kind, detail=p.detail)
             for p in built.anti_patterns

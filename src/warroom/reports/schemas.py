@@ -46,4 +46,5 @@ class ReportRead(BaseModel):
     overall: GroupRead
     groups: list[GroupRead]
     action_items: ActionFigures
-    anti_patterns: list[AntiPatternRead]
+    anti_pattern_counts: dict[str, int]
+    anti_patterns: list[AntiPatternRead]  # the latest 100 incidents showing one

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import FromClause, func, select
 from sqlalchemy.orm import Session
 
 from warroom.errors import Invalid
+from warroom.incidents.models import Severity
 from warroom.postmortems.models import ActionItem
 from warroom.postmortems.rules import ActionStatus
 from warroom.reports import queries, rules
@@ -27,7 +28,8 @@ class Report:
     groups: list[Group]
     actions_due: int = 0
     actions_on_time: int = 0
-    anti_patterns: list[AntiPattern] = field(default_factory=list)
+    anti_patterns: list[AntiPattern] = field(default_factory=list)  # the latest incidents
+    anti_pattern_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def actions_on_time_ratio(self) -> float | None:
@@ -57,6 +59,55 @@ def _actions(session: Session, period: Period, now: datetime) -> tuple[int, int]
     return int(total), on_time
 
 
+def _groups(session: Session, rows: FromClause) -> list[Group]:
+    ranks = {measure: queries.ranked(session, rows, measure) for measure in queries.MEASURES}
+    groups = []
+    for total in queries.totals(session, rows):
+        stats = {}
+        for measure in queries.MEASURES:
+            count, mean = total.means[measure]
+            at_ranks = {rank: value for rank, _, value in ranks[measure].get(total.key, [])}
+            stats[measure] = rules.Stat(
+                count,
+                mean,
+                rules.interpolate(at_ranks, count, 0.5),
+                rules.interpolate(at_ranks, count, 0.9),
+            )
+        due, late = total.updates_due, total.updates_late
+        groups.append(
+            Group(
+                key=total.key,
+                incidents=total.incidents,
+                stats=stats,
+                ack_compliance=rules.ratio(*total.ratios["ack_met"]),
+                update_compliance=(due - late) / due if due else None,
+                phase_windows_met={
+                    phase: rules.ratio(*total.ratios[f"w_{phase}"]) for phase in rules.PHASE_WINDOWS
+                },
+                postmortems_on_time=rules.ratio(*total.ratios["pm_on_time"]),
+            )
+        )
+    return groups
+
+
+def _anti_patterns(session: Session, rows: FromClause) -> list[AntiPattern]:
+    found = []
+    for number, level, ic_tl, pm_on_time, pm_published, late, unrevisited in queries.flagged(
+        session, rows
+    ):
+        flags = rules.Flags(
+            incident_id=number,
+            severity_rank=level,
+            ic_also_tech_lead=bool(ic_tl),
+            postmortem_on_time=None if pm_on_time is None else bool(pm_on_time),
+            postmortem_published=bool(pm_published),
+            updates_late=late,
+            impact_changed_without_severity_change=bool(unrevisited),
+        )
+        found += rules.anti_patterns(flags)
+    return found
+
+
 def build(
     *,
     session: Session,
@@ -65,21 +116,31 @@ def build(
     until: datetime | None = None,
     by: str = "severity",
 ) -> Report:
-    """Metrics for incidents declared in [since, until), grouped ``by``."""
+    """Metrics for incidents declared in [since, until), grouped ``by`` (drills excluded)."""
     if by not in GROUPINGS:
         raise Invalid(f"group by one of {', '.join(GROUPINGS)}", field="by")
     period = Period(since=since, until=until or now)
     if period.until <= period.since:
         raise Invalid("the period must end after it starts", field="since")
-    members = queries.incident_times(session, period, now)
+    rows = queries.materialize(session, period, now)
+    try:
+        named = session.execute(select(Severity.level, Severity.name))
+        severities: dict[int, str] = {int(level): str(name) for level, name in named}
+        overall = _groups(session, queries.grouped_by(rows, "all", severities))
+        groups = _groups(session, queries.grouped_by(rows, by, severities)) if by != "all" else []
+        found = _anti_patterns(session, rows)
+        counts = queries.anti_pattern_counts(session, rows)
+    finally:
+        queries.drop(session, rows)
     due, on_time = _actions(session, period, now)
     return Report(
         since=period.since,
         until=period.until,
         by=by,
-        overall=rules.group_figures("all", members, now),
-        groups=rules.grouped(members, by, now) if by != "all" else [],
+        overall=overall[0] if overall else Group(key="all"),
+        groups=groups,
         actions_due=due,
         actions_on_time=on_time,
-        anti_patterns=[p for t in members for p in rules.anti_patterns(t, now)],
+        anti_patterns=found,
+        anti_pattern_counts=counts,
     )

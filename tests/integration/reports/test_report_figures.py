@@ -120,3 +120,16 @@ def test_since_accepts_spans_and_dates() -> None:
     assert parse_since("2026-01-31", now) == datetime(2026, 1, 31, tzinfo=UTC)
     with pytest.raises(Exception, match="not like"):
         parse_since("lately", now)
+
+
+def test_anti_patterns_are_counted_and_listed(figures: Report) -> None:
+    # A (50 min) and B (150 min) on a 15-minute cadence posted no update; C is
+    # still open a day later on SEV-2's 30-minute cadence.
+    assert figures.anti_pattern_counts["late_updates"] == 3
+    assert figures.anti_pattern_counts["ic_also_tech_lead"] == 0
+    late = [p for p in figures.anti_patterns if p.kind == "late_updates"]
+    assert {p.detail for p in late} == {
+        "3 internal update(s) late or missing",
+        "10 internal update(s) late or missing",
+        "48 internal update(s) late or missing",
+    }
