@@ -56,9 +56,12 @@ class Settings(BaseModel):
     ack_link_hours: int = Field(default=24, ge=1, le=24 * 14)
     # The organisation's zone: postmortem timelines and reports are written in it.
     time_zone: str = "UTC"
+    status_page_name: str = Field(default="warroom", min_length=1, max_length=100)
     postmortem_due_days: int = Field(default=5, ge=1, le=60)
     # `warroom serve` runs a worker thread unless told not to (--no-worker).
     run_worker: bool = True
+    # `warroom serve --public`: only the status page and the keyed ingest endpoints.
+    public: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

@@ -15,6 +15,7 @@ from warroom.cli import (
     postmortems,
     report,
     server,
+    statuspage,
     users,
 )
 from warroom.cli.client import CliError
@@ -53,6 +54,7 @@ app.add_typer(oncall.notify_app, name="notify")
 app.command("pages")(oncall.pages)
 app.command("postmortem")(postmortems.postmortem)
 app.command("report")(report.report)
+app.add_typer(statuspage.statuspage_app, name="statuspage")
 app.add_typer(postmortems.action_app, name="action")
 app.command("escalate")(oncall.escalate)
 app.command("reassign")(oncall.reassign)

@@ -33,11 +33,14 @@ def serve(
     no_worker: Annotated[
         bool, typer.Option("--no-worker", help="do not run the paging worker in this process")
     ] = False,
+    public: Annotated[
+        bool, typer.Option("--public", help="serve only the status page and alert ingest")
+    ] = False,
 ) -> None:
     """Serve the API, ingest, and (unless --no-worker) the worker that pages people."""
     from warroom.cli import local
 
-    local.serve(host, port, workers, run_worker=not no_worker)
+    local.serve(host, port, workers, run_worker=not no_worker, public=public)
 
 
 def worker_command() -> None:

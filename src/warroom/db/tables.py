@@ -8,6 +8,7 @@ from warroom.notify import models as notify_models
 from warroom.oncall import models as oncall_models
 from warroom.outbox import models as outbox_models
 from warroom.postmortems import models as postmortem_models
+from warroom.statuspage import models as statuspage_models
 from warroom.users import models as user_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "oncall_models",
     "outbox_models",
     "postmortem_models",
+    "statuspage_models",
     "user_models",
 ]

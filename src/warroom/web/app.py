@@ -24,6 +24,7 @@ from warroom.oncall.router import router as oncall_router
 from warroom.postmortems.router import router as postmortems_router
 from warroom.reports.router import router as reports_router
 from warroom.settings import Settings
+from warroom.statuspage.router import router as statuspage_router
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
@@ -31,6 +32,7 @@ from warroom.web.front import INGEST_PREFIXES, Front, Handler
 from warroom.web.metrics import IncidentCollector, ProgramCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
+from warroom.web.status import status_pages
 from warroom.worker import main as worker_main
 
 
@@ -63,11 +65,14 @@ def _add_ingest_routes(app: FastAPI, routes: list[tuple[str, Handler]]) -> None:
         app.router.routes.insert(0, Route(path, AsgiEndpoint(path, handler), methods=["POST"]))
 
 
-def create_server_app(settings: Settings) -> Front:
-    """The app `warroom serve` runs: ingest dispatched ahead of FastAPI (see front.py)."""
+def create_server_app(settings: Settings, *, public: bool = False) -> Front:
+    """The app `warroom serve` runs: ingest and the status page ahead of FastAPI (front.py).
+
+    ``public`` serves only those two, so the console need not face the internet.
+    """
     app = create_app(settings)
-    app.state.run_worker = settings.run_worker
-    return Front(app, app.state.ingest_routes)
+    app.state.run_worker = settings.run_worker and not public
+    return Front(app, app.state.ingest_routes, status=app.state.status_pages, public_only=public)
 
 
 def create_app(
@@ -105,6 +110,9 @@ def create_app(
     app.include_router(ack_pages)
     app.include_router(postmortems_router)
     app.include_router(reports_router)
+    app.include_router(statuspage_router)
+    app.state.status_pages = status_pages(settings, app.state.sessions, app.state.clock)
+    app.mount("/status", app.state.status_pages)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES
     )

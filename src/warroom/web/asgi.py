@@ -9,4 +9,5 @@ from warroom.web.front import Front
 
 def app_factory() -> Front:
     """The app for ``uvicorn --factory warroom.web.asgi:app_factory``."""
-    return create_server_app(load_settings())
+    settings = load_settings()
+    return create_server_app(settings, public=settings.public)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from warroom.web.middleware import HttpMetrics
-from warroom.web.raw import ROUTE_KEY
+from warroom.web.raw import ROUTE_KEY, send_json
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 INGEST_PREFIXES = ("/v2/", "/integrations/")
@@ -30,11 +30,20 @@ def compile_template(template: str) -> re.Pattern[str]:
 class Front:
     """Dispatch ingest POSTs directly; everything else goes to the FastAPI app."""
 
-    def __init__(self, app: FastAPI, routes: list[tuple[str, Handler]]) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        routes: list[tuple[str, Handler]],
+        *,
+        status: Handler | None = None,
+        public_only: bool = False,
+    ) -> None:
         self.app = app
         self.state = app.state
         self.metrics: HttpMetrics = app.state.http_metrics
         self.routes = [(compile_template(t), t, handler) for t, handler in routes]
+        self.status = status
+        self.public_only = public_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -49,4 +58,20 @@ class Front:
                     scope[ROUTE_KEY] = template
                     await self.metrics.timed(handler, scope, receive, send)
                     return
+        if self.status is not None and scope["type"] == "http" and _is_status(scope["path"]):
+            scope[ROUTE_KEY] = "/status"
+            await self.metrics.timed(self.status, scope, receive, send)
+            return
+        if self.public_only and scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+            await send_json(
+                send, 404, {"detail": "this server serves only the status page and ingest"}
+            )
+            return
         await self.app(scope, receive, send)
+
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def _is_status(path: str) -> bool:
+    return path == "/status" or path.startswith("/status/")

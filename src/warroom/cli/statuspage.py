@@ -1,0 +1,119 @@
+"""Status page commands: components, posts, and the static export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from warroom.cli.client import EXIT_USAGE, Client, CliError
+from warroom.cli.output import console, esc, local_time, print_json
+
+statuspage_app = typer.Typer(help="The public status page.", no_args_is_help=True)
+component_app = typer.Typer(help="Status page components.", no_args_is_help=True)
+statuspage_app.add_typer(component_app, name="component")
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
+STATUSES = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
+
+
+@component_app.command("add")
+def component_add(
+    name: Annotated[str, typer.Argument(help="what customers see, e.g. API")],
+    group: Annotated[str | None, typer.Option(help="group it under this name")] = None,
+    service: Annotated[str | None, typer.Option(help="internal service it stands for")] = None,
+    description: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Add a component to the status page."""
+    body = {"name": name, "group": group, "service": service, "description": description}
+    data = Client.from_env().post("/api/v1/statuspage/components", body)
+    console.print(f"component {esc(data['name'])} ({data['id']}): {data['status']}")
+
+
+@component_app.command("ls")
+def component_ls(as_json: JsonOpt = False) -> None:
+    """List the status page's components."""
+    rows = Client.from_env().get("/api/v1/statuspage/components")
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("NAME", "GROUP", "SERVICE", "STATUS"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            esc(row["name"]), esc(row["group"] or "-"), esc(row["service"] or "-"), row["status"]
+        )
+    console.print(table)
+
+
+def _components(values: list[str] | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in values or []:
+        name, _, status = value.rpartition("=")
+        if not name or status not in STATUSES:
+            raise CliError(
+                f"--component {value!r}: use NAME=STATUS with STATUS one of {', '.join(STATUSES)}",
+                EXIT_USAGE,
+            )
+        found[name] = status
+    return found
+
+
+@statuspage_app.command("post")
+def post(
+    ref: Annotated[str | None, typer.Argument(help="internal incident, e.g. INC-3")] = None,
+    status: Annotated[
+        str, typer.Option(help="investigating, identified, monitoring, resolved, postmortem")
+    ] = "investigating",
+    message: Annotated[str, typer.Option(help="what customers read")] = "",
+    component: Annotated[list[str] | None, typer.Option(help="NAME=STATUS, repeatable")] = None,
+    title: Annotated[
+        str | None, typer.Option(help="public title (default: built from components)")
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="a standalone post, not tied to an incident")
+    ] = False,
+    next_update: Annotated[
+        int | None, typer.Option("--next", help="minutes until the next update")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Post an update to the public status page."""
+    if (ref is None) == (not new):
+        raise CliError("give an incident (e.g. INC-3) or --new, not both", EXIT_USAGE)
+    if not message.strip():
+        raise CliError("--message is required: what customers should read", EXIT_USAGE)
+    body = {
+        "incident": ref,
+        "new": new,
+        "status": status,
+        "message": message,
+        "components": _components(component),
+        "title": title,
+        "next_update_minutes": next_update,
+    }
+    data = Client.from_env().post("/api/v1/statuspage/posts", body)
+    if as_json:
+        print_json(data)
+        return
+    due = f"; next update by {local_time(data['next_update_at'])}" if data["next_update_at"] else ""
+    console.print(f"posted {esc(data['status'])}: {esc(data['title'])} -> {esc(data['url'])}{due}")
+
+
+@statuspage_app.command("export")
+def export(
+    directory: Annotated[Path, typer.Argument(help="where to write the files")],
+    base_url: Annotated[str, typer.Option(help="where the files will be served from")] = "",
+) -> None:
+    """Write the status page (HTML, JSON, feeds) as static files, straight from the database."""
+    from warroom.cli import local
+
+    local.export_status_page(directory, base_url)

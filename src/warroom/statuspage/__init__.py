@@ -1,0 +1,1 @@
+"""Public status page: Statuspage-compatible rules, JSON documents and feeds."""
