@@ -62,7 +62,7 @@ def _html(template: str, snapshot: Snapshot, base: str, **context: Any) -> bytes
         + publish.maintenances_of(snapshot.maintenances, "active"),
         recent=resolved[:10],
         uptime=_bars(snapshot),
-        subscribe=False,
+        subscribe=True,
         **context,
     )
     return page.encode()

@@ -25,6 +25,7 @@ from warroom.postmortems.router import router as postmortems_router
 from warroom.reports.router import router as reports_router
 from warroom.settings import Settings
 from warroom.statuspage.router import router as statuspage_router
+from warroom.statuspage.subscribe_pages import router as subscribe_pages
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
@@ -32,7 +33,7 @@ from warroom.web.front import INGEST_PREFIXES, Front, Handler
 from warroom.web.metrics import IncidentCollector, ProgramCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
-from warroom.web.status import status_pages
+from warroom.web.status import page_config, status_pages
 from warroom.worker import main as worker_main
 
 
@@ -111,6 +112,8 @@ def create_app(
     app.include_router(postmortems_router)
     app.include_router(reports_router)
     app.include_router(statuspage_router)
+    app.include_router(subscribe_pages)
+    app.state.status_config = page_config(settings)
     app.state.status_pages = status_pages(settings, app.state.sessions, app.state.clock)
     app.mount("/status", app.state.status_pages)
     app.add_middleware(

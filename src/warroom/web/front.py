@@ -62,7 +62,7 @@ class Front:
             scope[ROUTE_KEY] = "/status"
             await self.metrics.timed(self.status, scope, receive, send)
             return
-        if self.public_only and scope["type"] == "http" and scope["path"] not in PUBLIC_PATHS:
+        if self.public_only and scope["type"] == "http" and not _is_public(scope["path"]):
             await send_json(
                 send, 404, {"detail": "this server serves only the status page and ingest"}
             )
@@ -73,5 +73,13 @@ class Front:
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
 
 
+def _is_public(path: str) -> bool:
+    """What `serve --public` answers besides the status pages and ingest."""
+    return path in PUBLIC_PATHS or path.startswith(("/status/subscribe", "/status/unsubscribe"))
+
+
 def _is_status(path: str) -> bool:
+    """The cached public pages; sign-up pages are ordinary routes (they take forms)."""
+    if path.startswith(("/status/subscribe", "/status/unsubscribe")):
+        return False
     return path == "/status" or path.startswith("/status/")

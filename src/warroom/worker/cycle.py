@@ -22,6 +22,7 @@ from warroom.db.uow import unit_of_work
 from warroom.notify.service import NOTIFY
 from warroom.outbox import service as outbox
 from warroom.outbox.rules import Result
+from warroom.statuspage.subscribers import SUBSCRIBER_MAIL
 from warroom.worker.jobs import Jobs
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class Worker:
             with unit_of_work(self.sessions, write=False) as session:
                 message = outbox.held(session=session, message_id=message_id, worker=self.name)
                 kind = message.kind if message else None
-            if kind == NOTIFY:
+            if kind in (NOTIFY, SUBSCRIBER_MAIL):
                 self._notify(message_id)
             elif kind is not None:
                 self._run(message_id)

@@ -33,8 +33,10 @@ from warroom.outbox.rules import Result
 from warroom.postmortems import actions
 from warroom.postmortems.models import ActionItem
 from warroom.postmortems.rules import ActionStatus
+from warroom.statuspage import service as status_service
+from warroom.statuspage import subscribers
 from warroom.users.models import User
-from warroom.worker import messages
+from warroom.worker import messages, status_jobs
 from warroom.worker.messages import Links
 
 REMINDER = reminders.REMINDER
@@ -66,7 +68,9 @@ class Jobs:
         retry_base: timedelta,
         max_attempts: int,
         rand: Callable[[], float] = random.random,
+        page_name: str = "warroom",
     ) -> None:
+        self.page_name = page_name
         self.email = email
         self.webhook = webhook
         self.links = links
@@ -93,10 +97,16 @@ class Jobs:
             return self._remind(session, now, message)
         if message.kind == actions.REMINDER:
             return self._remind_owner(session, now, message)
+        if message.kind == status_service.NOTIFY_SUBSCRIBERS:
+            return status_jobs.fan_out(session, now, message)
+        if message.kind == status_service.REMIND_COMMS:
+            return status_jobs.remind_comms(session, now, message)
         return Result.dead(f"no handler for message kind '{message.kind}'")
 
     def prepare(self, session: Session, now: datetime, message: OutboxMessage) -> Prepared | Result:
         """Read what a notification needs; a Result when it should not be sent."""
+        if message.kind == subscribers.SUBSCRIBER_MAIL:
+            return self._subscriber_mail(session, message)
         payload = message.payload
         contact = session.get(ContactMethod, int(payload["contact_id"]))
         user = session.get(User, int(payload["user_id"]))
@@ -116,6 +126,22 @@ class Jobs:
             contact_id=contact.id,
             incident_id=message.incident_id,
             message=rendered,
+        )
+
+    def _subscriber_mail(self, session: Session, message: OutboxMessage) -> Prepared | Result:
+        found = status_jobs.mail(session, message, self.links, self.page_name)
+        if isinstance(found, Result):
+            return found
+        subscriber, mail = found
+        return Prepared(
+            kind=ContactKind.EMAIL,
+            target=subscriber.email,
+            secret=None,
+            label="subscriber",
+            handle=subscriber.email,
+            contact_id=0,
+            incident_id=None,
+            message=mail,
         )
 
     def _render(
@@ -154,6 +180,14 @@ class Jobs:
                 key=message.key, item=item, incident=incident, today=now.date()
             )
         due = datetime.fromisoformat(str(payload["due"]))
+        if purpose == "status_reminder":
+            return messages.status_reminder_message(
+                key=message.key,
+                incident=incident,
+                user=user,
+                due=due,
+                late=bool(payload.get("late")),
+            )
         return messages.reminder_message(
             key=message.key, incident=incident, user=user, due=due, late=bool(payload.get("late"))
         )

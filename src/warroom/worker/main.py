@@ -39,6 +39,7 @@ def build(settings: Settings, sessions: SessionFactory, clock: Clock) -> Worker:
         ),
         retry_base=timedelta(seconds=settings.retry_base_seconds),
         max_attempts=settings.max_attempts,
+        page_name=settings.status_page_name,
     )
     return Worker(
         sessions,

@@ -105,3 +105,19 @@ def action_message(*, key: str, item: ActionItem, incident: Incident, today: dat
     return Message(
         key=key, subject=subject, text=text, data={"type": "action_reminder", "action": item.id}
     )
+
+
+def status_reminder_message(
+    *, key: str, incident: Incident, user: User, due: datetime, late: bool
+) -> Message:
+    ref = format_ref(incident.id)
+    when = "is overdue" if late else f"is due at {due:%H:%M} UTC"
+    subject = f"[{incident.severity.name}] {ref}: status page update {when}"
+    text = (
+        f"@{user.handle}, customers were promised the next status page update of {ref} "
+        f"({incident.title}); it {when}.\n"
+        f"Post it with: warroom statuspage post {ref} --status ... --message ..."
+    )
+    return Message(
+        key=key, subject=subject, text=text, data={"type": "status_reminder", "incident": ref}
+    )

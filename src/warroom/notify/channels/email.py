@@ -62,6 +62,11 @@ class EmailChannel:
         # Same Message-ID on every retry: mail systems drop the duplicates.
         mail["Message-ID"] = email_message_id(message.key, self.domain)
         mail["X-Warroom-Key"] = message.key
+        unsubscribe = message.data.get("unsubscribe")
+        if unsubscribe:
+            # RFC 8058: mail clients offer one-click unsubscribe with a POST.
+            mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         # Plain ASCII goes as is, so the ack link is never wrapped mid-URL by
         # quoted-printable soft line breaks in terminals and simple readers.
         mail.set_content(message.text, cte="7bit" if message.text.isascii() else None)

@@ -1,0 +1,108 @@
+"""Subscribers: double opt-in sign-up, per-component choice, one-click unsubscribe. Flushes only.
+
+A post enqueues one fan-out job; the worker turns it into one mail job per
+confirmed subscriber, so thousands of subscribers never slow the post.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warroom.errors import Invalid, NotFound
+from warroom.outbox import service as outbox
+from warroom.statuspage.models import StatusComponent, StatusIncident, StatusPost, Subscriber
+
+SUBSCRIBER_MAIL = "subscriber_mail"
+EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,253}\.[^@\s<>\"]{2,}$")
+FAN_OUT_BATCH = 500
+
+
+def subscribe(
+    *, session: Session, now: datetime, email: str, components: list[str] | None = None
+) -> Subscriber:
+    """Record a sign-up and queue the confirmation mail (nothing is sent until confirmed)."""
+    address = email.strip().lower()
+    if not EMAIL.match(address):
+        raise Invalid("that is not an email address", field="email")
+    chosen = None
+    if components:
+        rows = session.scalars(
+            select(StatusComponent).where(
+                StatusComponent.public_id.in_(components), StatusComponent.published.is_(True)
+            )
+        ).all()
+        if len(rows) != len(set(components)):
+            raise Invalid("unknown component", field="components")
+        chosen = [r.id for r in rows]
+    existing = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    if existing is None:
+        existing = Subscriber(email=address, component_ids=chosen, created_at=now)
+        session.add(existing)
+        session.flush()
+    elif existing.confirmed_at is None:
+        existing.component_ids = chosen
+    outbox.enqueue(
+        session=session,
+        now=now,
+        kind=SUBSCRIBER_MAIL,
+        key=f"subscriber-confirm-{existing.id}-{int(now.timestamp())}",
+        due_at=now,
+        payload={"purpose": "confirm", "subscriber_id": existing.id},
+    )
+    return existing
+
+
+def get_or_404(*, session: Session, subscriber_id: int) -> Subscriber:
+    found = session.get(Subscriber, subscriber_id)
+    if found is None:
+        raise NotFound("this subscription does not exist (any more)")
+    return found
+
+
+def confirm(*, session: Session, now: datetime, subscriber: Subscriber) -> None:
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now
+        session.flush()
+
+
+def unsubscribe(*, session: Session, subscriber: Subscriber) -> None:
+    session.delete(subscriber)
+    session.flush()
+
+
+def fan_out(*, session: Session, now: datetime, post_id: int) -> int:
+    """One mail job per confirmed subscriber interested in the post's components."""
+    made = session.get(StatusPost, post_id)
+    shown = session.get(StatusIncident, made.status_incident_id) if made else None
+    if made is None or shown is None:
+        return 0
+    touched = set(shown.component_ids)
+    count, last_id = 0, 0
+    while True:
+        batch = list(
+            session.scalars(
+                select(Subscriber)
+                .where(Subscriber.confirmed_at.is_not(None), Subscriber.id > last_id)
+                .order_by(Subscriber.id)
+                .limit(FAN_OUT_BATCH)
+            )
+        )
+        if not batch:
+            return count
+        for subscriber in batch:
+            last_id = subscriber.id
+            if subscriber.component_ids and not touched.intersection(subscriber.component_ids):
+                continue
+            outbox.enqueue(
+                session=session,
+                now=now,
+                kind=SUBSCRIBER_MAIL,
+                key=f"subscriber-post-{made.public_id}-{subscriber.id}",
+                due_at=now,
+                payload={"purpose": "post", "subscriber_id": subscriber.id, "post_id": made.id},
+            )
+            count += 1
