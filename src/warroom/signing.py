@@ -106,4 +106,5 @@ def feed_token(secret: bytes, subject: str) -> str:
 
 
 def feed_token_valid(secret: bytes, subject: str, token: str) -> bool:
-    return hmac.compare_digest(feed_token(secret, subject), token)
+    # Bytes, not str: compare_digest refuses non-ASCII text, and a token is any user input.
+    return hmac.compare_digest(feed_token(secret, subject).encode(), token.encode())

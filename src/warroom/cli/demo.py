@@ -24,6 +24,8 @@ from warroom.incidents.schemas import (
 )
 from warroom.notify import service as notify_service
 from warroom.oncall import service as oncall_service
+from warroom.statuspage import service as status_service
+from warroom.statuspage.rules import ComponentStatus, PostStatus
 from warroom.users import service as user_service
 from warroom.users.models import User
 from warroom.users.schemas import ServiceCreate, TeamCreate, UserCreate
@@ -82,8 +84,9 @@ def load(session: Session, now: datetime) -> tuple[User, str]:
             service_in=ServiceCreate(slug=slug, name=name, team=team, description=description),
         )
     _paging(session, now, people)
-    _payment_timeouts(session, now - timedelta(days=6, hours=3), people)
+    payments = _payment_timeouts(session, now - timedelta(days=6, hours=3), people)
     _stale_search(session, now - timedelta(days=2, hours=5), people)
+    _status_page(session, now, payments, people["carol"])
     return people["alice"], password
 
 
@@ -126,6 +129,60 @@ def _paging(session: Session, now: datetime, people: dict[str, User]) -> None:
     for slug in ("checkout", "payments-api"):
         service = user_service.get_service_or_raise(session=session, slug=slug)
         policies.attach(session=session, service=service, policy=policy)
+
+
+def _status_page(session: Session, now: datetime, incident: Incident, comms: User) -> None:
+    """Components with 100 days of history, and the public side of the payments incident."""
+    created = now - timedelta(days=100)
+    for name, group, service in (
+        ("Checkout", "Shop", "checkout"),
+        ("Payments", "Shop", "payments-api"),
+        ("Search", "Shop", "search"),
+        ("Public API", None, "api-gateway"),
+    ):
+        status_service.add_component(
+            session=session, now=created, name=name, group=group, service=service
+        )
+    t0 = incident.declared_at
+    story = [
+        (
+            8,
+            PostStatus.INVESTIGATING,
+            "Some card payments fail at checkout. We are looking into it.",
+            {
+                "Checkout": ComponentStatus.PARTIAL_OUTAGE,
+                "Payments": ComponentStatus.DEGRADED_PERFORMANCE,
+            },
+        ),
+        (
+            35,
+            PostStatus.IDENTIFIED,
+            "We found the cause in our payment service and are fixing it.",
+            {},
+        ),
+        (
+            70,
+            PostStatus.MONITORING,
+            "A fix is in place; payments succeed again. We are watching.",
+            {"Checkout": ComponentStatus.OPERATIONAL, "Payments": ComponentStatus.OPERATIONAL},
+        ),
+        (
+            110,
+            PostStatus.RESOLVED,
+            "Payments have worked normally for 40 minutes. Sorry for the trouble.",
+            {},
+        ),
+    ]
+    for minutes, status, message, components in story:
+        status_service.post(
+            session=session,
+            now=t0 + timedelta(minutes=minutes),
+            actor=comms,
+            incident=incident,
+            request=status_service.PostRequest(
+                status=status, message=message, components=components
+            ),
+        )
 
 
 def _payment_timeouts(session: Session, t0: datetime, people: dict[str, User]) -> Incident:

@@ -30,6 +30,20 @@ def policy_rules(row: EscalationPolicy) -> rules.Policy:
     return rules.Policy(name=row.slug, levels=levels, repeat=row.repeat)
 
 
+def _normalised(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Targets as stored and looked up: handles without '@', everything lower case."""
+    return [
+        {
+            **level,
+            "targets": [
+                {"kind": t["kind"], "ref": str(t["ref"]).strip().removeprefix("@").lower()}
+                for t in level["targets"]
+            ],
+        }
+        for level in levels
+    ]
+
+
 def _check_targets(session: Session, levels: list[dict[str, Any]]) -> None:
     for number, level in enumerate(levels, start=1):
         for target in level["targets"]:
@@ -64,6 +78,7 @@ def save(
     levels: list[dict[str, Any]],
 ) -> tuple[EscalationPolicy, bool]:
     """Create the policy or replace its definition; (policy, created)."""
+    levels = _normalised(levels)
     row = session.scalar(select(EscalationPolicy).where(EscalationPolicy.slug == slug))
     created = row is None
     candidate = EscalationPolicy(slug=slug, name=name, repeat=repeat, levels=levels)
@@ -87,6 +102,19 @@ def attach(*, session: Session, service: Service, policy: EscalationPolicy | Non
     """Make ``policy`` the one that pages for ``service`` (None: no paging)."""
     service.escalation_policy_id = policy.id if policy else None
     session.flush()
+
+
+def policies_using_schedule(*, session: Session, slug: str) -> list[str]:
+    """Policies with a level that pages the schedule ``slug``."""
+    return [
+        row.slug
+        for row in list_policies(session=session)
+        if any(
+            t["kind"] == "schedule" and t["ref"] == slug
+            for level in row.levels
+            for t in level["targets"]
+        )
+    ]
 
 
 def services_using(*, session: Session, policy: EscalationPolicy) -> list[str]:

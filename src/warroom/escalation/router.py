@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from warroom.db.uow import unit_of_work
@@ -24,10 +25,22 @@ from warroom.incidents import service as incident_service
 from warroom.incidents.rules import format_ref
 from warroom.users import service as user_service
 from warroom.users.models import User
+from warroom.users.rules import slug_problem
 from warroom.web.deps import Admin, ClockDep, Responder, Sessions, Viewer
 
 router = APIRouter(prefix="/api/v1", tags=["paging"])
-SlugPath = Annotated[str, Path(min_length=1, max_length=63)]
+
+
+def _slug(value: str) -> str:
+    """Slugs are stored lower case; any path spelling finds the same object."""
+    value = value.strip().lower()
+    problem = slug_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SlugPath = Annotated[str, Path(min_length=1, max_length=63), AfterValidator(_slug)]
 RefPath = Annotated[str, Path(min_length=1, max_length=32)]
 
 
@@ -105,7 +118,9 @@ def put_policy(
             levels=levels,
         )
         for service_slug in body.services or []:
-            service = user_service.get_service_or_raise(session=session, slug=service_slug)
+            service = user_service.get_service_or_raise(
+                session=session, slug=service_slug, field="services"
+            )
             policies.attach(session=session, service=service, policy=row)
         if created:
             response.status_code = status.HTTP_201_CREATED

@@ -198,10 +198,13 @@ def _page_people(
     if not handles:
         _note(session, now, incident, "paged", f"Paged {label}: nobody is on call", page)
         return
+    paged, skipped = [], []
     for handle in handles:
         user = user_service.get_by_handle(session=session, handle=handle)
         if user is None or not user.active:
+            skipped.append(handle)
             continue
+        paged.append(handle)
         notify_service.plan_page(
             session=session,
             now=now,
@@ -212,8 +215,11 @@ def _page_people(
             level=page.level,
             generation=page.generation,
         )
-    who = ", ".join(f"@{h}" for h in handles)
-    _note(session, now, incident, "paged", f"Paged {label}: {who}", page)
+    who = ", ".join(f"@{h}" for h in paged) or "nobody"
+    gone = f" (not paged, deactivated or unknown: {', '.join('@' + h for h in skipped)})"
+    _note(
+        session, now, incident, "paged", f"Paged {label}: {who}" + (gone if skipped else ""), page
+    )
 
 
 def _stopped_by_incident(session: Session, now: datetime, page: Page, incident: Incident) -> bool:

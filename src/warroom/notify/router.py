@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Body, Path, status
 from sqlalchemy.orm import Session
 
 from warroom.db.uow import unit_of_work
@@ -107,12 +107,15 @@ def get_rules(handle: HandlePath, principal: Viewer, sessions: Sessions) -> list
 
 @router.put("/users/{handle}/notification-rules")
 def put_rules(
-    handle: HandlePath, body: list[RuleIn], principal: Viewer, sessions: Sessions
+    handle: HandlePath,
+    body: Annotated[list[RuleIn], Body(max_length=50)],
+    principal: Viewer,
+    sessions: Sessions,
 ) -> list[RuleRead]:
     """Replace the rules, e.g. email now and the webhook after 2 minutes."""
     with unit_of_work(sessions) as session:
         user = _person(session, principal, handle)
-        items = [(r.contact_id, timedelta(minutes=r.delay_minutes)) for r in body[:50]]
+        items = [(r.contact_id, timedelta(minutes=r.delay_minutes)) for r in body]
         notify_service.set_rules(session=session, user=user, items=items)
         return _rule_reads(session, user)
 
@@ -137,7 +140,11 @@ def unreachable(_: Viewer, sessions: Sessions, clock: ClockDep) -> list[Unreacha
         people = oncall_service.people_on_call_soon(session=session, now=now)
         for handle, shifts in sorted(people.items()):
             user = user_service.get_by_handle(session=session, handle=handle)
-            if user is not None and notify_service.reachable(session=session, user=user):
+            if (
+                user is not None
+                and user.active
+                and notify_service.reachable(session=session, user=user)
+            ):
                 continue
             flagged.append(
                 Unreachable(
@@ -145,7 +152,13 @@ def unreachable(_: Viewer, sessions: Sessions, clock: ClockDep) -> list[Unreacha
                     schedules=sorted({row.slug for row, _ in shifts}),
                     first_shift_start=min(s.start for _, s in shifts),
                     on_call_now=any(s.start <= now < s.end for _, s in shifts),
-                    problem="no working contact method" if user else "no such user",
+                    problem=(
+                        "no such user"
+                        if user is None
+                        else "deactivated"
+                        if not user.active
+                        else "no working contact method"
+                    ),
                 )
             )
         return flagged

@@ -7,9 +7,11 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from pydantic import AfterValidator
 
 from warroom.db.uow import unit_of_work
-from warroom.errors import Forbidden, Invalid, NotFound
+from warroom.errors import Conflict, Forbidden, Invalid, NotFound
+from warroom.escalation import policies
 from warroom.oncall import rules
 from warroom.oncall import service as oncall_service
 from warroom.oncall.calendar import render_ics
@@ -28,10 +30,22 @@ from warroom.oncall.schemas import (
 )
 from warroom.signing import feed_token, feed_token_valid
 from warroom.users import service as user_service
+from warroom.users.rules import slug_problem
 from warroom.web.deps import Admin, ClockDep, Responder, Sessions, Viewer
 
 router = APIRouter(tags=["on-call"])
-SlugPath = Annotated[str, Path(min_length=1, max_length=63)]
+
+
+def _slug(value: str) -> str:
+    """Slugs are stored lower case; any path spelling finds the same object."""
+    value = value.strip().lower()
+    problem = slug_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+SlugPath = Annotated[str, Path(min_length=1, max_length=63), AfterValidator(_slug)]
 FEED_PAST = timedelta(days=14)
 FEED_AHEAD = timedelta(days=180)
 
@@ -125,7 +139,13 @@ def put_schedule(
 
 @router.delete("/api/v1/schedules/{slug}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_schedule(slug: SlugPath, _: Admin, sessions: Sessions) -> None:
+    """Delete a schedule no escalation policy pages (409 names the policies that do)."""
     with unit_of_work(sessions) as session:
+        users = policies.policies_using_schedule(session=session, slug=slug)
+        if users:
+            raise Conflict(
+                f"escalation policies page this schedule: {', '.join(users)}; change them first"
+            )
         oncall_service.delete(
             session=session, schedule=oncall_service.get_or_404(session=session, slug=slug)
         )
@@ -189,9 +209,9 @@ def who_is_on_call(
         return answers
 
 
-def _aware(value: datetime) -> datetime:
+def _aware(value: datetime, field: str = "at") -> datetime:
     if value.tzinfo is None:
-        raise Invalid("give the time with its offset, e.g. 2026-03-08T09:00:00-05:00", field="at")
+        raise Invalid("give the time with its offset, e.g. 2026-03-08T09:00:00-05:00", field=field)
     return value
 
 
@@ -205,7 +225,7 @@ def preview(
     start: datetime | None = None,
 ) -> PreviewRead:
     """The final shifts, coverage gaps and DST changes over the next ``weeks``."""
-    begin = _aware(start) if start else clock.now()
+    begin = _aware(start, "start") if start else clock.now()
     end = begin + timedelta(weeks=weeks)
     with unit_of_work(sessions, write=False) as session:
         row = oncall_service.get_or_404(session=session, slug=slug)

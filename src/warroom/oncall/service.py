@@ -112,7 +112,9 @@ def save(
     candidate = Schedule(time_zone=time_zone, layers=new_layers, overrides=[])
     rules.validate_schedule(schedule_rules(candidate))
     row.name, row.time_zone = name, time_zone
-    row.team = session.get(Team, team_id) if team_id is not None else None
+    # No autoflush: the new row is not complete until _changed() below.
+    with session.no_autoflush:
+        row.team = session.get(Team, team_id) if team_id is not None else None
     row.layers = new_layers
     _changed(row, now)
     session.flush()

@@ -21,7 +21,8 @@ def export(snapshot: Snapshot, directory: Path, *, base: str, host: str) -> list
     """Write every path; each file replaced atomically so a CDN never serves half a page."""
     written = []
     for path in all_paths(snapshot):
-        found = render(snapshot, path, base=base, host=host)
+        # A static copy has no server behind it: no sign-up form.
+        found = render(snapshot, path, base=base, host=host, dynamic=False)
         if found is None:
             continue
         destination = target(directory, path)

@@ -48,7 +48,7 @@ def _when(snapshot: Snapshot) -> Callable[[datetime | None], str]:
     return when
 
 
-def _html(template: str, snapshot: Snapshot, base: str, **context: Any) -> bytes:
+def _html(template: str, snapshot: Snapshot, base: str, dynamic: bool, **context: Any) -> bytes:
     resolved = [i for i in snapshot.incidents if i.resolved_at is not None]
     page = environment.get_template(template).render(
         page=snapshot.page,
@@ -62,7 +62,7 @@ def _html(template: str, snapshot: Snapshot, base: str, **context: Any) -> bytes
         + publish.maintenances_of(snapshot.maintenances, "active"),
         recent=resolved[:10],
         uptime=_bars(snapshot),
-        subscribe=True,
+        subscribe=dynamic,
         **context,
     )
     return page.encode()
@@ -108,20 +108,24 @@ def _documents(snapshot: Snapshot) -> dict[str, Callable[[], dict[str, Any]]]:
     }
 
 
-def render(snapshot: Snapshot, path: str, *, base: str, host: str) -> tuple[bytes, str] | None:
+def render(
+    snapshot: Snapshot, path: str, *, base: str, host: str, dynamic: bool = True
+) -> tuple[bytes, str] | None:
     """The body and content type of a page path (relative to /status), or None if none."""
     path = path.rstrip("/") or "/"
     if path in ("/", "/index.html"):
-        return _html("status/index.html", snapshot, base), HTML
+        return _html("status/index.html", snapshot, base, dynamic), HTML
     if path in ("/history", "/history.html"):
         everything = sorted(
             [*snapshot.incidents, *snapshot.maintenances], key=lambda i: i.created_at, reverse=True
         )
-        return _html("status/history.html", snapshot, base, history=everything), HTML
+        return _html("status/history.html", snapshot, base, dynamic, history=everything), HTML
     if path.startswith("/incidents/"):
         found = snapshot.find(path.removeprefix("/incidents/").removesuffix(".html"))
         return (
-            (_html("status/incident.html", snapshot, base, incident=found), HTML) if found else None
+            (_html("status/incident.html", snapshot, base, dynamic, incident=found), HTML)
+            if found
+            else None
         )
     if path == "/history.atom":
         return feeds.atom_feed(

@@ -53,10 +53,12 @@ def email_problem(email: str) -> str | None:
 
 def time_zone_problem(name: str) -> str | None:
     """Why ``name`` is not an IANA time zone, or None."""
+    if len(name) > 64:
+        return "is not an IANA time zone such as Europe/Berlin or UTC (too long)"
     if name not in available_timezones():
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             return "is not an IANA time zone such as Europe/Berlin or UTC"
     return None
 

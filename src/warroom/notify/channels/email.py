@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import socket
 import ssl
@@ -14,6 +15,13 @@ from warroom.notify.channels.base import Delivery, Message
 from warroom.notify.rules import Outcome, email_message_id
 
 TIMEOUT_SECONDS = 15
+
+
+def _id_part(key: str) -> str:
+    """The key itself when it fits a Message-ID, else a stable digest of it."""
+    if len(key) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
+        return key
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class EmailChannel:
@@ -60,7 +68,7 @@ class EmailChannel:
         mail["Subject"] = message.subject
         mail["Date"] = formatdate(localtime=False)
         # Same Message-ID on every retry: mail systems drop the duplicates.
-        mail["Message-ID"] = email_message_id(message.key, self.domain)
+        mail["Message-ID"] = email_message_id(_id_part(message.key), self.domain)
         mail["X-Warroom-Key"] = message.key
         unsubscribe = message.data.get("unsubscribe")
         if unsubscribe:
