@@ -334,3 +334,30 @@ def notify_test(user: Annotated[str, typer.Argument(help="handle")]) -> None:
     errors.print(
         "[dim]the worker sends them now; see `warroom contact ls` for the last success[/dim]"
     )
+
+
+def outbox_ls(
+    status: Annotated[str, typer.Option(help="dead, pending, done or cancelled")] = "dead",
+    as_json: JsonOpt = False,
+) -> None:
+    """Dead letters (deliveries that gave up), or other outbox messages."""
+    if status not in ("dead", "pending", "done", "cancelled"):
+        raise CliError("--status must be dead, pending, done or cancelled", EXIT_USAGE)
+    rows = Client.from_env().get("/api/v1/outbox", status=status)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"no {status} messages")
+        return
+    table = _table("ID", "KIND", "INCIDENT", "ATTEMPTS", "DUE", "LAST ERROR")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            esc(row["kind"]),
+            esc(row["incident"] or "-"),
+            str(row["attempts"]),
+            local_time(row["due_at"]),
+            esc(row["last_error"][:80]),
+        )
+    console.print(table)

@@ -101,7 +101,12 @@ def _answer(request: Request, read: PostmortemRead, fmt: Format) -> Response:
     if fmt == "md":
         return Response(read.markdown, media_type="text/markdown; charset=utf-8")
     if fmt == "html":
-        return templates.TemplateResponse(request, "postmortem.html", {"pm": read})
+        zone = zone_of(request)
+
+        def local(at: str) -> str:
+            return datetime.fromisoformat(at).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+        return templates.TemplateResponse(request, "postmortem.html", {"pm": read, "local": local})
     return Response(read.model_dump_json(), media_type="application/json")
 
 

@@ -21,6 +21,7 @@ from warroom.escalation.router import router as escalation_router
 from warroom.incidents.router import router as incidents_router
 from warroom.notify.router import router as notify_router
 from warroom.oncall.router import router as oncall_router
+from warroom.outbox.router import router as outbox_router
 from warroom.postmortems.router import router as postmortems_router
 from warroom.reports.router import router as reports_router
 from warroom.settings import Settings
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(ack_pages)
     app.include_router(postmortems_router)
     app.include_router(reports_router)
+    app.include_router(outbox_router)
     app.include_router(statuspage_router)
     app.include_router(subscribe_pages)
     app.state.status_config = page_config(settings)
