@@ -51,7 +51,8 @@ class Settings(BaseModel):
     # How often an idle worker looks for due work; also bounds how late a timer fires.
     worker_poll_seconds: float = Field(default=0.25, gt=0, le=60)
     # A claimed job is another worker's to retry once this long has passed
-    # without its result (the claiming worker died); longer than any delivery.
+    # without its result (the claiming worker died). A worker claims at most a
+    # few deliveries at a time: keep this above 4 x the slowest delivery (15 s).
     worker_lock_seconds: float = Field(default=60.0, ge=1, le=3600)
     ack_link_hours: int = Field(default=24, ge=1, le=24 * 14)
     # The organisation's zone: postmortem timelines and reports are written in it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ import typer
 from rich.table import Table
 
 from warroom.cli.client import EXIT_USAGE, Client, CliError
-from warroom.cli.output import console, errors, esc, print_json
+from warroom.cli.output import console, esc, print_json
 
 action_app = typer.Typer(help="Postmortem action items.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
@@ -68,10 +69,10 @@ def _show(ref: str, format_: str) -> None:
     if format_ == "json":
         print_json(data)
     elif format_ == "md":
-        console.print(data["markdown"], markup=False, highlight=False, end="")
+        sys.stdout.write(data["markdown"])
     else:
         page = client.text(f"/api/v1/incidents/{quote(ref)}/postmortem", format="html")
-        console.print(page, markup=False, highlight=False, end="")
+        sys.stdout.write(page)
 
 
 def _edit(client: Client, path: str, file: Path | None) -> None:
@@ -197,4 +198,4 @@ def action_wont_do(
     data = Client.from_env().post(
         f"/api/v1/actions/{item_id}/close", {"status": "wont_do", "reason": reason}
     )
-    errors.print(f"action item {data['id']} closed: won't do")
+    console.print(f"action item {data['id']} closed: won't do")

@@ -258,7 +258,7 @@ def change_phase(
     if phase is Phase.RESOLVED and incident.postmortem_status is None:
         if severity_service.policy_of(incident.severity).postmortem_required:
             incident.postmortem_status = "draft"  # the postmortems domain drafts it
-    elif before in rules.ENDED_PHASES:
+    elif before in rules.ENDED_PHASES and phase in rules.OPEN_PHASES:
         cadence = severity_service.policy_of(incident.severity).update_cadence
         incident.next_update_due_at = rules.next_update_due(now, cadence)
     _touch(incident, now)
@@ -306,6 +306,10 @@ def change_severity(
     incident.severity = row
     incident.severity_level = row.level
     incident.severity_changes = (incident.severity_changes or 0) + 1
+    # Raised after resolution to a level that requires one: it still owes a postmortem.
+    owes = severity_service.policy_of(row).postmortem_required
+    if Phase(incident.phase) is Phase.RESOLVED and incident.postmortem_status is None and owes:
+        incident.postmortem_status = "draft"
     if Phase(incident.phase) not in rules.ENDED_PHASES:
         cadence = severity_service.policy_of(row).update_cadence
         # The new cadence counts from the last update (or the declaration); when

@@ -55,9 +55,16 @@ def enqueue(
 
 
 def claim(
-    *, session: Session, now: datetime, worker: str, limit: int, lock_for: timedelta
+    *,
+    session: Session,
+    now: datetime,
+    worker: str,
+    limit: int,
+    lock_for: timedelta,
+    kinds: tuple[str, ...] | None = None,
+    not_kinds: tuple[str, ...] = (),
 ) -> list[int]:
-    """Lock up to ``limit`` due messages for ``worker``; the ids, oldest due first."""
+    """Lock up to ``limit`` due messages (of ``kinds``, if given) for ``worker``; oldest first."""
     query = (
         select(OutboxMessage.id)
         .where(
@@ -68,6 +75,10 @@ def claim(
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    if not_kinds:
+        query = query.where(OutboxMessage.kind.not_in(not_kinds))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))
@@ -129,6 +140,13 @@ def lease(*, session: Session, now: datetime, name: str, holder: str, ttl: timed
     current.holder = holder
     current.expires_at = now + ttl
     return True
+
+
+def release(*, session: Session, now: datetime, name: str, holder: str) -> None:
+    """Give the lease back at once (a stopping worker), so a successor need not wait it out."""
+    current = session.get(WorkerLease, name, with_for_update=True)
+    if current is not None and current.holder == holder:
+        current.expires_at = now
 
 
 def list_messages(

@@ -73,7 +73,8 @@ def add(
         raise Invalid("the due date is before the incident began", field="due")
     item = ActionItem(
         incident_id=incident.id,
-        title=title.strip()[: rules.MAX_TITLE],
+        # One line: the title is a line of the postmortem's Markdown.
+        title=" ".join(title.split())[: rules.MAX_TITLE],
         category=rules.parse_category(category).value,
         priority=rules.parse_priority(priority).value,
         owner=person,

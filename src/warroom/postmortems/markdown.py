@@ -62,7 +62,7 @@ class Document:
 def render(doc: Document, zone: ZoneInfo) -> str:
     out = [f"# Incident Postmortem: {doc.title} ({doc.day:%Y-%m-%d})", "", "## Summary", ""]
     out += [doc.summary.strip() or "_To be written._", "", "## Timeline", ""]
-    out += _timeline_lines(doc.timeline, zone) or ["_No entries._"]
+    out += _timeline_lines(doc.timeline, zone, doc.day) or ["_No entries._"]
     out += ["", "## Root Cause", "", doc.root_cause.strip() or "_To be written._", ""]
     out += ["## Impact", "", *_impact_lines(doc), "", "## Action Items", ""]
     out += [_action_line(a) for a in doc.actions] or ["_None yet._"]
@@ -75,15 +75,13 @@ def render(doc: Document, zone: ZoneInfo) -> str:
     return "\n".join(out) + "\n"
 
 
-def _timeline_lines(timeline: list[tuple[datetime, str]], zone: ZoneInfo) -> list[str]:
+def _timeline_lines(timeline: list[tuple[datetime, str]], zone: ZoneInfo, day: date) -> list[str]:
+    """`HH:MM - text` lines; a `### YYYY-MM-DD` line before any entry not on ``day`` or the last."""
     lines: list[str] = []
-    first_day: date | None = None
-    current: date | None = None
+    current = day
     for at, text in sorted(timeline, key=lambda item: item[0]):
         local = at.astimezone(zone)
-        if first_day is None:
-            first_day = current = local.date()
-        elif local.date() != current:
+        if local.date() != current:
             current = local.date()
             lines.append(f"### {current:%Y-%m-%d}")
         lines.append(f"{local:%H:%M} - {' '.join(text.split())}")
@@ -129,9 +127,14 @@ def _sections(text: str) -> dict[str, list[tuple[int, str]]]:
     return sections
 
 
+PLACEHOLDERS = frozenset(
+    {"_To be written._", "_No entries._", "_None yet._", "_Not measured yet._"}
+)
+
+
 def _prose(lines: list[tuple[int, str]]) -> str:
     text = "\n".join(line for _, line in lines).strip()
-    return "" if text.startswith("_") and text.endswith("_") and "\n" not in text else text
+    return "" if text in PLACEHOLDERS else text
 
 
 def parse(text: str, *, zone: ZoneInfo, day: date) -> Document:
@@ -235,5 +238,13 @@ def _parse_actions(lines: list[tuple[int, str]], day: date) -> list[ActionLine]:
 
 def _due(month: int, dom: int, day: date) -> date:
     """MM/DD on or after the incident's day (an item due in January follows a December one)."""
-    candidate = date(day.year, month, dom)
-    return candidate if candidate >= day else date(day.year + 1, month, dom)
+    for year in range(day.year, day.year + 5):  # 02/29 waits for a leap year
+        try:
+            candidate = date(year, month, dom)
+        except ValueError:
+            if year == day.year + 4:
+                raise
+            continue
+        if candidate >= day:
+            return candidate
+    raise ValueError(f"no date {month:02d}/{dom:02d} after {day}")

@@ -59,7 +59,7 @@ def action_read(item: ActionItem, today: datetime) -> ActionRead:
 def postmortem_read(
     session: Session, incident: Incident, postmortem: Postmortem, zone: ZoneInfo, now: datetime
 ) -> PostmortemRead:
-    doc = service.document(session, incident, postmortem)
+    doc = service.document(session, incident, postmortem, zone)
     return PostmortemRead(
         incident=format_ref(incident.id),
         title=incident.title,

@@ -92,12 +92,14 @@ def ensure_draft(
     return postmortem
 
 
-def document(session: Session, incident: Incident, postmortem: Postmortem) -> markdown.Document:
-    """The postmortem with its action items, ready to render."""
+def document(
+    session: Session, incident: Incident, postmortem: Postmortem, zone: ZoneInfo = ZoneInfo("UTC")
+) -> markdown.Document:
+    """The postmortem with its action items, ready to render (dated in ``zone``)."""
     ended = incident.resolved_at
     return markdown.Document(
         title=incident.title,
-        day=incident.declared_at.date(),
+        day=incident.declared_at.astimezone(zone).date(),
         summary=postmortem.summary,
         timeline=[(datetime.fromisoformat(t["at"]), str(t["text"])) for t in postmortem.timeline],
         root_cause=postmortem.root_cause,
@@ -133,7 +135,11 @@ def update_fields(
             for item in sorted(changes["timeline"], key=lambda item: item["at"])
         ]
     if changes.get("impact") is not None:
-        postmortem.impact = {k: v for k, v in changes["impact"].items() if v is not None}
+        postmortem.impact = {
+            k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in changes["impact"].items()
+            if v is not None
+        }
     postmortem.updated_at = now
     postmortem.version += 1
     session.flush()

@@ -274,7 +274,8 @@ def ranked(
     )
     wanted = []
     for fraction in (0.5, 0.9):
-        low = cast((numbered.c.n - 1) * fraction, Integer) + 1
+        # floor, not cast: PostgreSQL rounds a cast (1.5 -> 2), SQLite truncates.
+        low = cast(func.floor((numbered.c.n - 1) * fraction), Integer) + 1
         wanted += [numbered.c.rn == low, numbered.c.rn == low + 1]
     query = select(numbered.c.key, numbered.c.rn, numbered.c.n, numbered.c.v).where(
         func.coalesce(*[case((w, 1)) for w in wanted]) == 1

@@ -48,7 +48,7 @@ def report(
     """
     now = clock.now()
     start = rules.parse_since(since, now)
-    end = rules.parse_since(until, now) if until else None
+    end = rules.parse_since(until, now, field="until") if until else None
     with unit_of_work(sessions, write=False) as session:
         built = service.build(session=session, now=now, since=start, until=end, by=by)
     return ReportRead(

@@ -119,16 +119,18 @@ SINCE_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(w
 MAX_SINCE = timedelta(days=3660)
 
 
-def parse_since(text: str, now: datetime) -> datetime:
+def parse_since(text: str, now: datetime, field: str = "since") -> datetime:
     """'30d', '12w', '48h' before ``now``, or an ISO date/time (UTC when no offset)."""
     value = text.strip().lower()
-    if value[:-1].isdigit() and value[-1:] in SINCE_UNITS:
+    if value[:-1].isascii() and value[:-1].isdigit() and value[-1:] in SINCE_UNITS:
+        if len(value) > 8:
+            raise Invalid(f"{field} must be between 1h and 10 years back", field=field)
         span = int(value[:-1]) * SINCE_UNITS[value[-1]]
         if not timedelta(0) < span <= MAX_SINCE:
-            raise Invalid("--since must be between 1h and 10 years back", field="since")
+            raise Invalid(f"{field} must be between 1h and 10 years back", field=field)
         return now - span
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise Invalid(f"{text!r} is not like 30d, 12w, 48h or 2026-01-31", field="since") from None
+        raise Invalid(f"{text!r} is not like 30d, 12w, 48h or 2026-01-31", field=field) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

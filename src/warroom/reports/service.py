@@ -108,6 +108,16 @@ def _anti_patterns(session: Session, rows: FromClause) -> list[AntiPattern]:
     return found
 
 
+def _empty() -> Group:
+    """The figures of a period without incidents: nothing measured, nothing known."""
+    nothing = rules.Stat(0, None, None, None)
+    return Group(
+        key="all",
+        stats=dict.fromkeys(queries.MEASURES, nothing),
+        phase_windows_met=dict.fromkeys(rules.PHASE_WINDOWS),
+    )
+
+
 def build(
     *,
     session: Session,
@@ -137,7 +147,7 @@ def build(
         since=period.since,
         until=period.until,
         by=by,
-        overall=overall[0] if overall else Group(key="all"),
+        overall=overall[0] if overall else _empty(),
         groups=groups,
         actions_due=due,
         actions_on_time=on_time,

@@ -27,6 +27,8 @@ from warroom.worker.jobs import Jobs
 
 log = logging.getLogger(__name__)
 LEASE = "outbox"
+MAIL_KINDS = (NOTIFY, SUBSCRIBER_MAIL)
+DELIVERY_BATCH = 4
 
 
 def worker_name() -> str:
@@ -60,22 +62,61 @@ class Worker:
         self.wake = threading.Event()
 
     def run_once(self) -> int:
-        """Claim and run one batch of due messages; how many were claimed."""
+        """Fire due timers, then deliver a few messages, firing timers between them.
+
+        Timers (escalation steps, reminders) are cheap and must be on time;
+        a delivery may wait on a slow server, so deliveries go a few at a
+        time and never hold a due escalation back for long.
+        """
+        done = self._claim_and_run(timers=True, limit=self.batch)
+        deliveries = self._claim(timers=False, limit=DELIVERY_BATCH)
+        for message_id in deliveries:
+            self._process(message_id)
+            done += max(0, self._claim_and_run(timers=True, limit=self.batch))
+        return done + len(deliveries)
+
+    def _claim(self, *, timers: bool, limit: int) -> list[int]:
+        """Claim due messages of one lane; empty when this SQLite worker lacks the lease."""
         now = self.clock.now()
         with unit_of_work(self.sessions, write=True) as session:
             if self.single_holder and not outbox.lease(
                 session=session, now=now, name=LEASE, holder=self.name, ttl=self.lease_ttl
             ):
-                return 0
-            ids = outbox.claim(
-                session=session, now=now, worker=self.name, limit=self.batch, lock_for=self.lock_for
+                return []
+            return outbox.claim(
+                session=session,
+                now=now,
+                worker=self.name,
+                limit=limit,
+                lock_for=self.lock_for,
+                not_kinds=MAIL_KINDS if timers else (),
+                kinds=None if timers else MAIL_KINDS,
             )
+
+    def _claim_and_run(self, *, timers: bool, limit: int) -> int:
+        ids = self._claim(timers=timers, limit=limit)
         for message_id in ids:
             self._process(message_id)
         return len(ids)
 
+    def release(self) -> None:
+        """Give back the SQLite lease so the next worker starts at once."""
+        if not self.single_holder:
+            return
+        try:
+            with unit_of_work(self.sessions, write=True) as session:
+                outbox.release(session=session, now=self.clock.now(), name=LEASE, holder=self.name)
+        except Exception:
+            log.exception("could not release the worker lease; it lapses by itself")
+
     def run(self, stop: threading.Event) -> None:
-        """Cycle until ``stop`` is set; sleep ``poll_seconds`` when there is nothing due."""
+        """Cycle until ``stop`` is set; sleep ``poll_seconds`` when there is nothing due.
+
+        Timers also get a thread of their own, so a delivery stuck on a server
+        that never answers cannot hold the next escalation level back.
+        """
+        timers = threading.Thread(target=self._timer_loop, args=(stop,), name="timers", daemon=True)
+        timers.start()
         while not stop.is_set():
             try:
                 claimed = self.run_once()
@@ -85,13 +126,25 @@ class Worker:
             if claimed == 0:
                 self.wake.wait(self.poll_seconds)
                 self.wake.clear()
+        timers.join(timeout=10)
+        self.release()
+
+    def _timer_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                fired = self._claim_and_run(timers=True, limit=self.batch)
+            except Exception:
+                log.exception("timer cycle failed; trying again shortly")
+                fired = 0
+            if fired == 0:
+                stop.wait(self.poll_seconds)
 
     def _process(self, message_id: int) -> None:
         try:
             with unit_of_work(self.sessions, write=False) as session:
                 message = outbox.held(session=session, message_id=message_id, worker=self.name)
                 kind = message.kind if message else None
-            if kind in (NOTIFY, SUBSCRIBER_MAIL):
+            if kind in MAIL_KINDS:
                 self._notify(message_id)
             elif kind is not None:
                 self._run(message_id)

@@ -161,7 +161,9 @@ class Jobs:
             return Result.cancelled("the incident is gone")
         if purpose == "page":
             page = session.get(Page, int(payload["page_id"]))
-            if page is None or page.status != paging.ACTIVE:
+            # An exhausted page still delivers what it already planned (a retry held
+            # up by an outage); only an acknowledgement or resolution makes it moot.
+            if page is None or page.status in ("acknowledged", "resolved"):
                 return Result.cancelled("paging stopped before this notification was due")
             return messages.page_message(
                 key=message.key,
