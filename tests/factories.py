@@ -68,3 +68,10 @@ def make_team(
         now=now,
         team_in=TeamCreate(slug=slug, name=slug.title(), members=members or []),
     )
+
+
+def postmortem_published(incident: Incident) -> None:
+    """Stand-in for writing and publishing the postmortem a resolved SEV-1/2 owes, so it may
+    close; the postmortem suites exercise the real thing."""
+    if incident.postmortem_status is not None:
+        incident.postmortem_status = "published"

@@ -82,7 +82,7 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     try:
         from playwright.sync_api import sync_playwright
@@ -95,7 +95,7 @@ def playwright_driver() -> Iterator[Playwright]:
         driver.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright, chromium_path: str) -> Iterator[Browser]:
     """One headless Chromium per test session (per xdist worker)."""
     launched = playwright_driver.chromium.launch(

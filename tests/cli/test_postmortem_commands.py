@@ -604,5 +604,5 @@ def test_report_refusals(server: Deployment) -> None:
         "'lately' is not like 30d, 12w, 48h or 2026-01-31",
     )
     assert_refused(
-        server.cli("report", "--since", "0d"), 1, "--since must be between 1h and 10 years"
+        server.cli("report", "--since", "0d"), 1, "since must be between 1h and 10 years"
     )

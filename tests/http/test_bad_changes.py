@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import T0
-from tests.http.api import People, declare, error_fields, snapshot
+from tests.http.api import People, declare, error_fields, publish_postmortem, snapshot
 
 INCIDENTS = "/api/v1/incidents"
 LONG = "x" * 100_000  # a 100 KB text: under the body limit, over the field limit
@@ -162,6 +162,8 @@ def test_closed_incident_takes_no_more_updates(
     client: TestClient, people: People, ref: str
 ) -> None:
     for phase in ("resolved", "closed"):
+        if phase == "closed":
+            publish_postmortem(client, people, ref)
         moved = client.post(
             f"{INCIDENTS}/{ref}/phase", json={"phase": phase}, headers=people.responder
         )

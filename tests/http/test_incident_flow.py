@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import T0
-from tests.http.api import People, declare
+from tests.http.api import People, declare, publish_postmortem
 from warroom.clock import FixedClock
 
 API = "/api/v1"
@@ -151,6 +151,7 @@ def test_readme_incident_from_declaration_to_resolution(
         ("update_posted", "rita", minutes(10)),
         ("phase_changed", "bob", minutes(30)),
         ("phase_changed", "bob", minutes(40)),
+        ("postmortem_drafted", None, minutes(40)),  # a SEV-1 owes one
     ]
     texts = [e["text"] for e in timeline]
     assert texts[0] == "Declared SEV-1: Checkout failures"
@@ -162,7 +163,10 @@ def test_readme_incident_from_declaration_to_resolution(
     ]
     assert texts[5] == "Phase: triage → investigating"
     assert texts[9] == update["body"]
-    assert texts[-1] == "Phase: mitigating → resolved"
+    assert texts[-2:] == [
+        "Phase: mitigating → resolved",
+        "Postmortem drafted from the timeline; due 2026-12-04",
+    ]
     versions = [s["version"] for s in (acked, assigned, investigating, mitigating, resolved)]
     assert versions == sorted(set(versions))
     assert shown.json()["version"] == resolved["version"]
@@ -188,6 +192,7 @@ def test_second_acknowledgement_is_refused_and_names_the_first(
 def test_closed_incident_is_final(client: TestClient, people: People) -> None:
     ref = declare(client, people.responder)["ref"]
     post(client, f"/incidents/{ref}/resolve", people.responder)
+    publish_postmortem(client, people, ref)
     closed = post(client, f"/incidents/{ref}/phase", people.responder, phase="closed")
     assert closed["closed_at"] is not None
     assert closed["allowed_next_phases"] == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.http.api import People, declare, error_fields
+from tests.http.api import People, declare, error_fields, publish_postmortem
 
 API = "/api/v1"
 Params = list[tuple[str, Any]]
@@ -16,6 +16,8 @@ Params = list[tuple[str, Any]]
 
 def move(client: TestClient, people: People, ref: str, *phases: str) -> None:
     for phase in phases:
+        if phase == "closed":
+            publish_postmortem(client, people, ref)
         response = client.post(
             f"{API}/incidents/{ref}/phase", json={"phase": phase}, headers=people.responder
         )

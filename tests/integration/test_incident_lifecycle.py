@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_incident, make_user
+from tests.factories import make_incident, make_user, postmortem_published
 from warroom.clock import FixedClock
 from warroom.db.uow import unit_of_work
 from warroom.errors import Conflict, Invalid, InvalidTransition
@@ -27,6 +27,8 @@ def _phase(
     phase: Phase,
     note: str = "",
 ) -> Incident:
+    if phase is Phase.CLOSED:
+        postmortem_published(incident)
     return incident_service.change_phase(
         session=session, now=clock.now(), actor=actor, incident=incident, phase=phase, note=note
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_incident, make_service, make_user
+from tests.factories import make_incident, make_service, make_user, postmortem_published
 from warroom.db.uow import unit_of_work
 from warroom.errors import Invalid
 from warroom.incidents import queries as incident_queries
@@ -44,6 +44,8 @@ def listed(sessions, clock):
                 drill=drill,
             )
             for phase in path:
+                if phase is Phase.CLOSED:
+                    postmortem_published(incident)
                 incident_service.change_phase(
                     session=session, now=clock.now(), actor=alice, incident=incident, phase=phase
                 )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_incident, make_user
+from tests.factories import make_incident, make_user, postmortem_published
 from warroom.clock import FixedClock
 from warroom.db.uow import unit_of_work
 from warroom.errors import Invalid
@@ -37,6 +37,8 @@ def _post(
 def _phase(
     session: Session, clock: FixedClock, actor: User, incident: Incident, phase: Phase
 ) -> None:
+    if phase is Phase.CLOSED:
+        postmortem_published(incident)
     incident_service.change_phase(
         session=session, now=clock.now(), actor=actor, incident=incident, phase=phase
     )
