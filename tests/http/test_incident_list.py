@@ -197,3 +197,24 @@ def test_limit_out_of_range_is_refused(client: TestClient, people: People, limit
 def test_limit_bounds_are_accepted(client: TestClient, people: People, limit: int) -> None:
     response = client.get(f"{API}/incidents", params={"limit": limit}, headers=people.viewer)
     assert response.status_code == 200
+
+
+def test_each_listed_incident_reads_as_it_shows(client: TestClient, people: People) -> None:
+    """The list fills in people and severities its own way; it must agree with `show`."""
+    first = declare(client, people.responder, severity=2, services=["search", "checkout"])
+    second = declare(client, people.responder, severity=4)
+    ref = first["ref"]
+    roles = {"commander": "bob", "tech_lead": "carol", "comms": "rita"}
+    assigned = client.post(f"{API}/incidents/{ref}/roles", json=roles, headers=people.responder)
+    assert assigned.status_code == 200, assigned.text
+    acked = client.post(f"{API}/incidents/{ref}/ack", headers=people.carol)
+    assert acked.status_code == 200, acked.text
+    page = client.get(f"{API}/incidents", headers=people.viewer).json()["items"]
+    assert [item["ref"] for item in page] == [second["ref"], ref]
+    for item in page:
+        shown = client.get(f"{API}/incidents/{item['ref']}", headers=people.viewer).json()
+        assert item == shown
+    assert page[1]["roles"]["tech_lead"]["handle"] == "carol"
+    assert page[1]["acknowledged_by"] == "carol"
+    assert page[1]["severity"] == "SEV-2"
+    assert page[0]["roles"]["commander"] is None

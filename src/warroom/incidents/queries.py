@@ -9,12 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from warroom.errors import Invalid
 from warroom.incidents import rules
 from warroom.incidents.models import Incident, Severity, incident_service
 from warroom.incidents.rules import Phase
 from warroom.users import service as user_service
+from warroom.users.models import User
 
 MAX_PAGE = 200
 # What reading an incident touches, joined into the same statement: lazy loading
@@ -64,7 +66,7 @@ def list_incidents(
     """A page of incidents, newest first, and the cursor of the next page."""
     if not 1 <= limit <= MAX_PAGE:
         raise Invalid(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    query = select(Incident).options(*INCIDENT_LOADS).order_by(Incident.id.desc()).limit(limit + 1)
+    query = select(Incident).order_by(Incident.id.desc()).limit(limit + 1)
     if cursor:
         query = query.where(Incident.id < decode_cursor(cursor))
     if filters.phases:
@@ -86,9 +88,34 @@ def list_incidents(
                 incident_service.c.service_id == service.id,
             )
         )
-    rows = list(session.scalars(query).unique())
+    rows = list(session.scalars(query))
+    _load_people_and_severities(session, rows)
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+PEOPLE = ("commander", "tech_lead", "comms", "acknowledged_by")
+
+
+def _load_people_and_severities(session: Session, incidents: list[Incident]) -> None:
+    """Fill in the users and severity of each incident of a page from two small queries.
+
+    Joining the user table four times into the page query made every row ~50
+    columns wide, and turning those columns into objects was a third of the cost
+    of a page.
+    """
+    severities = {row.level: row for row in session.scalars(select(Severity))}
+    user_ids = {getattr(i, f"{role}_id") for i in incidents for role in PEOPLE} - {None}
+    users = (
+        {user.id: user for user in session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    for incident in incidents:
+        set_committed_value(incident, "severity", severities[incident.severity_level])
+        for role in PEOPLE:
+            user_id = getattr(incident, f"{role}_id")
+            set_committed_value(incident, role, users[user_id] if user_id is not None else None)
 
 
 def open_counts(*, session: Session, now: datetime) -> list[tuple[str, bool, int, int]]:
