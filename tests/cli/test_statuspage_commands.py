@@ -301,6 +301,28 @@ def test_a_standalone_post_takes_its_title_and_several_components(
     assert human.out.startswith("posted monitoring: Service disruption affecting Search and ")
 
 
+def test_a_standalone_incident_is_followed_up_by_its_id(server: Deployment, bob: str) -> None:
+    opened = assert_ok(
+        server.cli(
+            "statuspage",
+            "post",
+            "--new",
+            "--message",
+            "Errors.",
+            "--component",
+            "Search=major_outage",
+            token=bob,
+        )
+    )
+    match = re.search(r"follow up with: warroom statuspage post ([a-z0-9]{12}) ", opened.out)
+    assert match, opened.out
+    resolved = post_json(server, match.group(1), "--status", "resolved", "--message", "Fixed.")
+    assert resolved["status_incident"] == match.group(1)
+    assert shown(server, match.group(1))["status"] == "resolved"
+    by_name = {c["name"]: c for c in api(server, "GET", "/statuspage/components")}
+    assert by_name["Search"]["status"] == "operational"
+
+
 def test_a_component_name_with_an_equals_sign_is_split_at_the_last_one(
     server: Deployment,
 ) -> None:

@@ -69,7 +69,10 @@ def _components(values: list[str] | None) -> dict[str, str]:
 
 @statuspage_app.command("post")
 def post(
-    ref: Annotated[str | None, typer.Argument(help="internal incident, e.g. INC-3")] = None,
+    ref: Annotated[
+        str | None,
+        typer.Argument(help="internal incident (INC-3) or a status page incident's id"),
+    ] = None,
     status: Annotated[
         str, typer.Option(help="investigating, identified, monitoring, resolved, postmortem")
     ] = "investigating",
@@ -106,6 +109,8 @@ def post(
         return
     due = f"; next update by {local_time(data['next_update_at'])}" if data["next_update_at"] else ""
     console.print(f"posted {esc(data['status'])}: {esc(data['title'])} -> {esc(data['url'])}{due}")
+    if new:  # its id is the only handle a standalone incident has
+        console.print(f"follow up with: warroom statuspage post {data['status_incident']} ...")
 
 
 @statuspage_app.command("export")

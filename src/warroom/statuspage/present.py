@@ -121,8 +121,9 @@ def _incident_view(
                 )
                 for a in p.affected
             ],
+            next_update_at=p.next_update_at if position == 0 else None,
         )
-        for p in row.posts
+        for position, p in enumerate(row.posts)  # newest first
     ]
     return IncidentView(
         id=row.public_id,

@@ -95,6 +95,9 @@ class UpdateView:
     display_at: datetime
     affected: list[AffectedComponent]
     deliver_notifications: bool = True
+    # The update customers were promised next; set on the newest post of an open
+    # incident only, since a later post replaces the promise of an earlier one.
+    next_update_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from warroom.db.uow import unit_of_work
 from warroom.errors import Invalid
-from warroom.incidents import service as incident_service
 from warroom.statuspage import rules, service
 from warroom.statuspage.models import StatusComponent, StatusIncident, StatusPost
 from warroom.statuspage.schemas import (
@@ -75,7 +74,11 @@ def add_component(
 def post(
     body: PostCreate, request: Request, principal: Responder, sessions: Sessions, clock: ClockDep
 ) -> PostRead:
-    """Post an update for customers, from an internal incident or (``new``) standalone."""
+    """Post an update for customers, from an internal incident or (``new``) standalone.
+
+    ``incident`` is an internal reference (INC-42) or a status page incident's id,
+    which is how a standalone incident is followed up and resolved.
+    """
     if (body.incident is None) == (not body.new):
         raise Invalid(
             "give an incident reference, or new=true for a standalone post", field="incident"
@@ -91,10 +94,10 @@ def post(
         else None,
     )
     with unit_of_work(sessions) as session:
-        incident = (
-            incident_service.get_by_ref(session=session, ref=body.incident, for_update=True)
+        incident, target = (
+            service.subject_of(session=session, reference=body.incident)
             if body.incident
-            else None
+            else (None, None)
         )
         made = service.post(
             session=session,
@@ -102,6 +105,7 @@ def post(
             actor=principal.load(session),
             request=wanted,
             incident=incident,
+            target=target,
         )
         shown = session.get(StatusIncident, made.status_incident_id)
         assert shown is not None

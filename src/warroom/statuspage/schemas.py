@@ -37,7 +37,8 @@ class ComponentRead(BaseModel):
 
 
 class PostCreate(StrictModel):
-    """A status post: for an internal incident (``incident``), or a standalone one (``new``)."""
+    """A status post: for an internal incident or a status page incident (``incident``:
+    INC-42 or the public id), or a new standalone one (``new``)."""
 
     incident: Annotated[str, StringConstraints(max_length=32)] | None = None
     new: bool = False

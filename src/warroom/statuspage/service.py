@@ -8,18 +8,19 @@ carries only what its author wrote for customers.
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from warroom.errors import Conflict, Invalid, NotFound
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
-from warroom.incidents.rules import format_ref
+from warroom.incidents.rules import REF_PATTERN, format_ref
 from warroom.outbox import service as outbox
 from warroom.statuspage import rules
 from warroom.statuspage.models import (
@@ -33,6 +34,7 @@ from warroom.users import service as user_service
 from warroom.users.models import User
 
 ALPHABET = string.ascii_lowercase + string.digits
+PUBLIC_ID = re.compile(r"[a-z0-9]{12}")
 NOTIFY_SUBSCRIBERS = "status_notify"
 REMIND_COMMS = "status_reminder"
 OPEN_STATUSES = ("investigating", "identified", "monitoring")
@@ -187,6 +189,65 @@ def open_for_incident(session: Session, incident: Incident) -> StatusIncident | 
     return session.scalars(query).first()
 
 
+def _shown_for(
+    session: Session, incident: Incident | None, status: rules.PostStatus
+) -> StatusIncident | None:
+    """The public incident a post for ``incident`` continues, if any.
+
+    A postmortem follows the resolution, so it continues the latest public
+    incident of the internal one whatever its status; other posts continue an
+    open one only (a post after resolution opens a new public incident).
+    """
+    if incident is None:
+        return None
+    if status is not rules.PostStatus.POSTMORTEM:
+        return open_for_incident(session, incident)
+    query = (
+        select(StatusIncident)
+        .where(StatusIncident.incident_id == incident.id, StatusIncident.kind == "incident")
+        .order_by(StatusIncident.id.desc())
+    )
+    return session.scalars(query).first()
+
+
+def _check_followable(shown: StatusIncident | None, status: rules.PostStatus) -> None:
+    """Refuse posts that cannot continue ``shown`` (None: the post opens a new one)."""
+    postmortem = status is rules.PostStatus.POSTMORTEM
+    if shown is None:
+        if postmortem:
+            raise Conflict(
+                "a postmortem follows a resolved status page incident, and there is none",
+                field="status",
+            )
+        return
+    if shown.kind != "incident":
+        raise Conflict(
+            "that is a scheduled maintenance; post to it with the maintenance commands",
+            field="incident",
+        )
+    closed = shown.status in (rules.PostStatus.RESOLVED.value, rules.PostStatus.POSTMORTEM.value)
+    if closed and not postmortem:
+        raise Conflict(
+            "that status page incident is resolved; post with --new for a new one", field="status"
+        )
+    if postmortem and not closed:
+        raise Conflict(
+            "resolve the status page incident before posting its postmortem", field="status"
+        )
+
+
+def subject_of(
+    *, session: Session, reference: str
+) -> tuple[Incident | None, StatusIncident | None]:
+    """What a post names: an internal incident (INC-42), or a status page incident by
+    its public id, the only handle a standalone one has. Returns (internal, public)."""
+    if PUBLIC_ID.fullmatch(reference) and not REF_PATTERN.fullmatch(reference):
+        shown = get_by_public_id(session=session, public=reference)
+        internal = session.get(Incident, shown.incident_id) if shown.incident_id else None
+        return internal, shown
+    return incident_service.get_by_ref(session=session, ref=reference, for_update=True), None
+
+
 def get_by_public_id(*, session: Session, public: str) -> StatusIncident:
     found = session.scalar(select(StatusIncident).where(StatusIncident.public_id == public))
     if found is None:
@@ -239,15 +300,8 @@ def post(
     minutes = int(request.next_update.total_seconds() // 60) if request.next_update else None
     rules.validate_post(request.status, request.message, minutes)
     components = [component_by_name(session, name) for name in request.components]
-    shown = target or (open_for_incident(session, incident) if incident else None)
-    if (
-        shown is not None
-        and shown.status == rules.PostStatus.RESOLVED.value
-        and request.status is not rules.PostStatus.POSTMORTEM
-    ):
-        raise Conflict(
-            "that status page incident is resolved; post with --new for a new one", field="status"
-        )
+    shown = target or _shown_for(session, incident, request.status)
+    _check_followable(shown, request.status)
     if shown is None:
         shown = _start(session, now, request, incident, components)
     elif request.title:
@@ -282,13 +336,36 @@ def post(
 
 
 def _all_clear(session: Session, now: datetime, shown: StatusIncident) -> list[dict[str, str]]:
-    """Resolving without naming components puts the incident's components back to operational."""
+    """Resolving without naming components puts the incident's components back to operational.
+
+    Except those another open incident or running maintenance still holds: they
+    stay as that one set them until it ends.
+    """
+    held = held_elsewhere(session, shown)
     cleared = []
     for component_id in shown.component_ids:
         component = session.get(StatusComponent, component_id)
-        if component is not None and component.status != rules.ComponentStatus.OPERATIONAL.value:
+        if component is None or component_id in held:
+            continue
+        if component.status != rules.ComponentStatus.OPERATIONAL.value:
             cleared.append(set_status(session, now, component, rules.ComponentStatus.OPERATIONAL))
     return cleared
+
+
+def held_elsewhere(session: Session, shown: StatusIncident) -> set[int]:
+    """Ids of the components that open incidents and running maintenances other than
+    ``shown`` refer to."""
+    active = [m.value for m in rules.ACTIVE_MAINTENANCE]
+    others = session.scalars(
+        select(StatusIncident.component_ids).where(
+            StatusIncident.id != shown.id,
+            or_(
+                and_(StatusIncident.kind == "incident", StatusIncident.status.in_(OPEN_STATUSES)),
+                and_(StatusIncident.kind == "maintenance", StatusIncident.status.in_(active)),
+            ),
+        )
+    )
+    return {component_id for ids in others for component_id in ids or []}
 
 
 def _advance(

@@ -88,9 +88,19 @@ def _checked(request: Request, purpose: str, subscriber_id: int, token: str) -> 
     return feed_token_valid(secret, f"{purpose}:{subscriber_id}", token)
 
 
+def _confirmation(request: Request, subscriber_id: int, token: str) -> tuple[bool, str | None]:
+    """Whether a confirmation token is valid, and the new component choice it carries."""
+    choice, dot, signature = token.rpartition(".")
+    if not dot:
+        return _checked(request, "confirm", subscriber_id, token), None
+    secret = str(request.app.state.settings.secret_key).encode()
+    subject = subscribers.confirm_subject(subscriber_id, choice)
+    return feed_token_valid(secret, subject, signature), choice
+
+
 @router.get("/subscribe/{subscriber_id}/{token}", response_class=HTMLResponse)
 def confirm_form(subscriber_id: int, token: str, request: Request) -> HTMLResponse:
-    if not _checked(request, "confirm", subscriber_id, token):
+    if not _confirmation(request, subscriber_id, token)[0]:
         return _render(
             request, 404, title="Link not valid", message="This confirmation link is not valid."
         )
@@ -101,7 +111,8 @@ def confirm_form(subscriber_id: int, token: str, request: Request) -> HTMLRespon
 def confirm(
     subscriber_id: int, token: str, request: Request, sessions: Sessions, clock: ClockDep
 ) -> HTMLResponse:
-    if not _checked(request, "confirm", subscriber_id, token):
+    valid, choice = _confirmation(request, subscriber_id, token)
+    if not valid:
         return _render(
             request, 404, title="Link not valid", message="This confirmation link is not valid."
         )
@@ -114,7 +125,7 @@ def confirm(
                 title="Not found",
                 message="This subscription does not exist any more.",
             )
-        subscribers.confirm(session=session, now=clock.now(), subscriber=found)
+        subscribers.confirm(session=session, now=clock.now(), subscriber=found, choice=choice)
     return _render(
         request, title="Subscribed", message="You will get an email for every status update."
     )

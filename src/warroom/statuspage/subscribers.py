@@ -19,6 +19,7 @@ from warroom.statuspage.models import StatusComponent, StatusIncident, StatusPos
 SUBSCRIBER_MAIL = "subscriber_mail"
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,253}\.[^@\s<>\"]{2,}$")
 FAN_OUT_BATCH = 500
+ALL = "all"
 
 
 def subscribe(
@@ -39,21 +40,36 @@ def subscribe(
             raise Invalid("unknown component", field="components")
         chosen = [r.id for r in rows]
     existing = session.scalar(select(Subscriber).where(Subscriber.email == address))
+    payload: dict[str, object] = {"purpose": "confirm"}
     if existing is None:
         existing = Subscriber(email=address, component_ids=chosen, created_at=now)
         session.add(existing)
         session.flush()
     elif existing.confirmed_at is None:
         existing.component_ids = chosen
+    else:
+        # Anyone can type anyone's address into the form, so a confirmed address keeps
+        # its choice until its owner confirms the new one, carried by the signed link.
+        payload["choice"] = choice_of(sorted(set(components)) if components else None)
     outbox.enqueue(
         session=session,
         now=now,
         kind=SUBSCRIBER_MAIL,
         key=f"subscriber-confirm-{existing.id}-{int(now.timestamp())}",
         due_at=now,
-        payload={"purpose": "confirm", "subscriber_id": existing.id},
+        payload=payload | {"subscriber_id": existing.id},
     )
     return existing
+
+
+def choice_of(components: list[str] | None) -> str:
+    """A component choice as it travels in a confirmation link: public ids, or "all"."""
+    return "-".join(components) if components else ALL
+
+
+def confirm_subject(subscriber_id: int, choice: str | None) -> str:
+    """What a confirmation link's token signs: the subscriber, and a new choice if any."""
+    return f"confirm:{subscriber_id}" if choice is None else f"confirm:{subscriber_id}:{choice}"
 
 
 def get_or_404(*, session: Session, subscriber_id: int) -> Subscriber:
@@ -63,10 +79,24 @@ def get_or_404(*, session: Session, subscriber_id: int) -> Subscriber:
     return found
 
 
-def confirm(*, session: Session, now: datetime, subscriber: Subscriber) -> None:
+def confirm(
+    *, session: Session, now: datetime, subscriber: Subscriber, choice: str | None = None
+) -> None:
+    """Confirm the address; ``choice`` (from a link signed for it) replaces the components."""
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
-        session.flush()
+    if choice == ALL:
+        subscriber.component_ids = None
+    elif choice is not None:
+        wanted = choice.split("-")
+        rows = session.scalars(
+            select(StatusComponent.id).where(
+                StatusComponent.public_id.in_(wanted), StatusComponent.published.is_(True)
+            )
+        ).all()
+        if rows:  # else every chosen component is gone since: keep the old choice
+            subscriber.component_ids = sorted(rows)
+    session.flush()
 
 
 def unsubscribe(*, session: Session, subscriber: Subscriber) -> None:

@@ -18,8 +18,11 @@ from warroom.statuspage.models import StatusIncident, StatusPost, Subscriber
 from warroom.worker.messages import Links
 
 
-def confirm_url(links: Links, subscriber: Subscriber) -> str:
-    token = feed_token(links.secret, f"confirm:{subscriber.id}")
+def confirm_url(links: Links, subscriber: Subscriber, choice: str | None = None) -> str:
+    """The confirmation link; a new component choice travels in it, signed."""
+    token = feed_token(links.secret, subscribers.confirm_subject(subscriber.id, choice))
+    if choice is not None:
+        token = f"{choice}.{token}"
     return f"{links.base_url}/status/subscribe/{subscriber.id}/{token}"
 
 
@@ -44,7 +47,8 @@ def mail(
     if message.payload.get("purpose") == "confirm":
         text = (
             f"Someone (hopefully you) asked to get {page_name} status updates at this address.\n"
-            f"Confirm: {confirm_url(links, subscriber)}\n\nIf it was not you, ignore this mail."
+            f"Confirm: {confirm_url(links, subscriber, message.payload.get('choice'))}\n\n"
+            "If it was not you, ignore this mail."
         )
         return subscriber, Message(
             message.key, f"Confirm your {page_name} status subscription", text

@@ -244,14 +244,6 @@ def test_resolving_without_naming_components_puts_the_affected_ones_back(
     assert {c["status"] for c in listed} == {"operational"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: resolving one incident without naming components puts every component it "
-        "touched back to operational, even one that another open incident still holds "
-        "down (service._all_clear does not look at other open public incidents)"
-    ),
-)
 def test_resolving_one_incident_leaves_a_component_another_still_holds(
     client: TestClient, people: People, shop: dict[str, dict[str, Any]]
 ) -> None:
@@ -294,14 +286,6 @@ def test_a_standalone_post_promises_an_update_in_half_an_hour_by_default(
     assert made["title"] == "Service disruption"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a standalone (new) public incident can never be followed up or resolved: "
-        "router.post never passes service.post's target, and PostCreate takes no "
-        "public incident id, so every new=true post opens another incident"
-    ),
-)
 def test_a_standalone_public_incident_can_be_resolved(
     client: TestClient, people: People, shop: dict[str, dict[str, Any]]
 ) -> None:
@@ -333,14 +317,6 @@ def test_a_new_post_for_a_resolved_incident_opens_a_second_public_incident(
     assert [i["id"] for i in unresolved] == [again["status_incident"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a postmortem post opens a new public incident instead of joining the "
-        "resolved one: service.post finds the shown incident with open_for_incident, "
-        "which only looks at open statuses"
-    ),
-)
 def test_a_postmortem_post_joins_the_resolved_public_incident(
     client: TestClient, people: People, shop: dict[str, dict[str, Any]]
 ) -> None:
@@ -529,3 +505,30 @@ def test_a_group_shows_its_worst_component(
     assert by_name["Checkout"]["status"] == "partial_outage"
     assert by_name["Search"]["status"] == "operational"
     assert by_name["API"]["status"] == "major_outage"
+
+
+@pytest.mark.parametrize(
+    ("resolved", "message"),
+    [
+        (False, "resolve the status page incident before posting its postmortem"),
+        (None, "a postmortem follows a resolved status page incident, and there is none"),
+    ],
+)
+def test_a_postmortem_post_needs_a_resolved_public_incident(
+    client: TestClient, people: People, resolved: bool | None, message: str
+) -> None:
+    ref = declare(client, people.responder)["ref"]
+    if resolved is not None:
+        post(client, people.responder, "Down.", incident=ref)
+    body = post_body("What happened.", incident=ref, status="postmortem")
+    answer = client.post(f"{API}/posts", json=body, headers=people.responder)
+    assert answer.status_code == 409, answer.text
+    assert message in answer.text
+    assert len(status_incidents(client, people.viewer)) == (0 if resolved is None else 1)
+
+
+def test_an_unknown_public_incident_id_is_404(client: TestClient, people: People) -> None:
+    body = post_body("Fixed.", incident="zzzzzzzzzzzz", status="resolved")
+    answer = client.post(f"{API}/posts", json=body, headers=people.responder)
+    assert answer.status_code == 404, answer.text
+    assert "no status page incident zzzzzzzzzzzz" in answer.text

@@ -185,14 +185,6 @@ def test_an_incident_page_shows_every_update_newest_first_in_the_page_zone(
     assert '<time datetime="2026-11-27T10:12:00+00:00">' in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: the promised next update never shows on the public page: "
-        "status/_update.html reads u.next_update_at, but publish.UpdateView has no such "
-        "field and present._incident_view never copies StatusPost.next_update_at"
-    ),
-)
 def test_an_incident_page_says_when_the_next_update_is_due(
     client: TestClient, story: dict[str, str]
 ) -> None:

@@ -340,14 +340,6 @@ def test_signing_up_again_before_confirming_changes_the_choice(
     assert ["Search down." in text_of(m) for m in posts_to(mail, "cust@example.com")] == [True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a confirmed subscriber who signs up again with other components gets a "
-        "confirmation mail and 'Subscribed' but keeps the old choice: subscribers.subscribe "
-        "only updates component_ids while confirmed_at is None"
-    ),
-)
 def test_a_confirmed_subscriber_can_change_the_choice_by_signing_up_again(
     client: TestClient,
     people: People,
@@ -362,6 +354,30 @@ def test_a_confirmed_subscriber_can_change_the_choice_by_signing_up_again(
     post(client, people.responder, "Checkout down.", components={"Checkout": "major_outage"})
     drain(worker)
     assert posts_to(mail, "cust@example.com") == []
+
+
+def test_a_new_choice_waits_for_the_owner_to_confirm_it(
+    client: TestClient,
+    people: People,
+    worker: Worker,
+    mail: Inbox,
+    clock: FixedClock,
+    components: dict[str, str],
+) -> None:
+    """Anyone may type a subscriber's address: until the link is followed nothing changes,
+    and a link whose choice was edited is refused."""
+    signed_up(client, worker, mail, "cust@example.com", components["Checkout"])
+    clock.advance(timedelta(seconds=5))
+    assert subscribe(client, "cust@example.com", components["Search"]).status_code == 202
+    drain(worker)
+    link = link_path(confirmation_link(mail.to("cust@example.com")[-1]))
+    choice, _signature = link.rsplit("/", 1)[1].split(".")
+    assert choice == components["Search"]
+    forged = link.replace(f"{choice}.", f"{components['Checkout']}-{choice}.")
+    assert client.post(forged).status_code == 404
+    post(client, people.responder, "Checkout down.", components={"Checkout": "major_outage"})
+    drain(worker)
+    assert ["Checkout down." in text_of(m) for m in posts_to(mail, "cust@example.com")] == [True]
 
 
 # Refusals
