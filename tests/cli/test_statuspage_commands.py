@@ -17,6 +17,7 @@ from __future__ import annotations
 import email
 import json
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -435,6 +436,30 @@ def test_export_again_replaces_the_files(server: Deployment, tmp_path: Path) -> 
     second = read_tree(tmp_path)
     assert set(second) == set(first) | {f"incidents/{made['status_incident']}/index.html"}
     assert b"Re-export" in second["api/v2/incidents.json"]
+
+
+def test_export_watch_writes_again_on_every_change(server: Deployment, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    watcher = subprocess.Popen(
+        [*WARROOM, "statuspage", "export", str(site), "--watch", "--interval", "0.2"],
+        env=server.server_env(),
+        cwd=server.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        incidents = site / "api/v2/incidents.json"
+        wait_for("the first export", incidents.exists)
+        made = api_post(server, "Watched post.", {"Payments": "major_outage"}, title="Zqw-Watch")
+        wait_for("the re-export", lambda: b"Zqw-Watch" in incidents.read_bytes())
+        assert (site / f"incidents/{made['status_incident']}/index.html").exists()
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        out, err = watcher.communicate(timeout=20)
+    assert watcher.returncode == 0, err
+    assert "Traceback" not in err
+    assert out.count("wrote ") >= 2, out
 
 
 def test_nothing_internal_is_served_or_exported(server: Deployment, tmp_path: Path) -> None:

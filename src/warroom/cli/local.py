@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
@@ -188,22 +187,3 @@ def create_token(*, handle: str, name: str, as_json: bool) -> None:
         console.print(token, soft_wrap=True)
         # The hint goes to stderr so that TOKEN=$(warroom token create ...) gets the token only.
         errors.print(f"[dim]token for @{handle}; shown only now, store it safely[/dim]")
-
-
-def export_status_page(directory: Path, base_url: str) -> None:
-    """Render the status page into ``directory`` from the database."""
-    from urllib.parse import urlsplit
-
-    from warroom.statuspage import export, present
-    from warroom.statuspage import service as status_service
-    from warroom.web.status import page_config
-
-    config = context.settings()
-    sessions = context.database(config)
-    page = page_config(config)
-    base = base_url.rstrip("/") or ""
-    with unit_of_work(sessions, write=False) as session:
-        snap = present.snapshot(session, page, SystemClock().now(), status_service.version(session))
-    host = urlsplit(base or config.base_url).hostname or "localhost"
-    written = export.export(snap, directory, base=base, host=host)
-    console.print(f"wrote {len(written)} files to {directory}")

@@ -117,8 +117,17 @@ def post(
 def export(
     directory: Annotated[Path, typer.Argument(help="where to write the files")],
     base_url: Annotated[str, typer.Option(help="where the files will be served from")] = "",
+    watch: Annotated[
+        bool, typer.Option("--watch", help="keep running; export again on every change")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.1, max=3600, help="with --watch: seconds between checks")
+    ] = 1.0,
 ) -> None:
     """Write the status page (HTML, JSON, feeds) as static files, straight from the database."""
-    from warroom.cli import local
+    from warroom.cli import status_export
 
-    local.export_status_page(directory, base_url)
+    if watch:
+        status_export.watch(directory, base_url, interval)
+    else:
+        status_export.export_once(directory, base_url)
