@@ -11,6 +11,7 @@ from warroom.clock import FixedClock
 from warroom.db.engine import SessionFactory
 from warroom.db.uow import unit_of_work
 from warroom.outbox import service as outbox
+from warroom.outbox.models import OutboxMessage
 from warroom.outbox.rules import Result
 
 
@@ -19,9 +20,10 @@ def test_dead_letters_are_listed_for_responders(
 ) -> None:
     now = clock.now()
     with unit_of_work(sessions) as session:
-        message = outbox.enqueue(
+        made = outbox.enqueue(
             session=session, now=now, kind="notify", key="k-dead", due_at=now, payload={"a": 1}
         )
+        message = session.get(OutboxMessage, made)
         assert message is not None
         outbox.settle(
             session=session, now=now, message=message, result=Result.dead("SMTP 550: no such user")

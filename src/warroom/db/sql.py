@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float
+from sqlalchemy import Float, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -48,3 +50,14 @@ def _sqlite_epoch(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> s
 def _postgresql_epoch(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = (compiler.process(clause, **kw) for clause in element.clauses)
     return f"EXTRACT(EPOCH FROM {value})"
+
+
+def insert_unless_exists(dialect: str, table: Table, unique: list[str]) -> Insert:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING``, as ``dialect`` spells it.
+
+    One statement where a lookup, a savepoint and an insert took four round trips;
+    with RETURNING it yields no row when the row already existed.
+    """
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=unique)

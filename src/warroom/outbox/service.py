@@ -13,12 +13,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from warroom.db.sql import insert_unless_exists
 from warroom.outbox.models import OutboxMessage, WorkerLease
 from warroom.outbox.rules import Result, Status
+
+
+OUTBOX_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def enqueue(
@@ -30,28 +34,28 @@ def enqueue(
     due_at: datetime,
     payload: dict[str, Any],
     incident_id: int | None = None,
-) -> OutboxMessage | None:
-    """Add a message unless one with ``key`` exists; None when it already did."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
-        return None
-    message = OutboxMessage(
-        kind=kind,
-        key=key,
-        status=Status.PENDING.value,
-        due_at=due_at,
-        attempts=0,
-        payload=payload,
-        incident_id=incident_id,
-        last_error="",
-        created_at=now,
+) -> int | None:
+    """Add a message unless one with ``key`` exists; its id, or None when it already did.
+
+    A duplicate run of the same job enqueues the same keys again: one is enough.
+    """
+    statement = (
+        insert_unless_exists(session.get_bind().dialect.name, OUTBOX_TABLE, ["key"])
+        .values(
+            kind=kind,
+            key=key,
+            status=Status.PENDING.value,
+            due_at=due_at,
+            attempts=0,
+            payload=payload,
+            incident_id=incident_id,
+            last_error="",
+            created_at=now,
+        )
+        .returning(OutboxMessage.id)
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        # A duplicate run of the same job enqueued it first: one is enough.
-        return None
-    return message
+    made: int | None = session.scalar(statement)
+    return made
 
 
 def claim(

@@ -95,9 +95,30 @@ class Worker:
 
     def _claim_and_run(self, *, timers: bool, limit: int) -> int:
         ids = self._claim(timers=timers, limit=limit)
-        for message_id in ids:
-            self._process(message_id)
+        if ids and not self._run_together(ids):
+            for message_id in ids:  # one by one, so the failing job is retried alone
+                self._process(message_id)
         return len(ids)
+
+    def _run_together(self, ids: list[int]) -> bool:
+        """Run claimed timer jobs in one transaction; False (nothing kept) if one raised.
+
+        One commit for the batch instead of two per job: on PostgreSQL each is a
+        round trip and a WAL flush, and 10,000 timers due in a minute need every
+        millisecond. Jobs are idempotent, so running them again alone is safe.
+        """
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.sessions, write=True) as session:
+                for message_id in ids:
+                    message = outbox.held(session=session, message_id=message_id, worker=self.name)
+                    if message is not None:
+                        result = self.jobs.run(session, now, message)
+                        outbox.settle(session=session, now=now, message=message, result=result)
+        except Exception:
+            log.warning("a batch of %d timer jobs failed; running them one by one", len(ids))
+            return False
+        return True
 
     def release(self) -> None:
         """Give back the SQLite lease so the next worker starts at once."""
