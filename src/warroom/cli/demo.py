@@ -24,6 +24,7 @@ from warroom.incidents.schemas import (
 )
 from warroom.notify import service as notify_service
 from warroom.oncall import service as oncall_service
+from warroom.statuspage import maintenance
 from warroom.statuspage import service as status_service
 from warroom.statuspage.rules import ComponentStatus, PostStatus
 from warroom.users import service as user_service
@@ -87,6 +88,7 @@ def load(session: Session, now: datetime) -> tuple[User, str]:
     payments = _payment_timeouts(session, now - timedelta(days=6, hours=3), people)
     _stale_search(session, now - timedelta(days=2, hours=5), people)
     _status_page(session, now, payments, people["carol"])
+    _upcoming_maintenance(session, now, people["dave"])
     return people["alice"], password
 
 
@@ -183,6 +185,23 @@ def _status_page(session: Session, now: datetime, incident: Incident, comms: Use
                 status=status, message=message, components=components
             ),
         )
+
+
+def _upcoming_maintenance(session: Session, now: datetime, author: User) -> None:
+    """A maintenance announced for a night three days ahead: upcoming on the page."""
+    starts = (now + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+    maintenance.schedule(
+        session=session,
+        now=now,
+        actor=author,
+        plan=maintenance.MaintenancePlan(
+            title="Search index upgrade",
+            message="Search may return incomplete results for a few minutes during the upgrade.",
+            components=["Search"],
+            scheduled_for=starts,
+            scheduled_until=starts + timedelta(hours=1),
+        ),
+    )
 
 
 def _payment_timeouts(session: Session, t0: datetime, people: dict[str, User]) -> Incident:

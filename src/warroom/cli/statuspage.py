@@ -10,10 +10,12 @@ from rich.table import Table
 
 from warroom.cli.client import EXIT_USAGE, Client, CliError
 from warroom.cli.output import console, esc, local_time, print_json
+from warroom.cli.statuspage_maintenance import maintenance_app
 
 statuspage_app = typer.Typer(help="The public status page.", no_args_is_help=True)
 component_app = typer.Typer(help="Status page components.", no_args_is_help=True)
 statuspage_app.add_typer(component_app, name="component")
+statuspage_app.add_typer(maintenance_app, name="maintenance")
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
 STATUSES = (
     "operational",

@@ -21,7 +21,6 @@ from warroom.db.sql import insert_unless_exists
 from warroom.outbox.models import OutboxMessage, WorkerLease
 from warroom.outbox.rules import Result, Status
 
-
 OUTBOX_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 

@@ -25,6 +25,7 @@ from warroom.outbox.router import router as outbox_router
 from warroom.postmortems.router import router as postmortems_router
 from warroom.reports.router import router as reports_router
 from warroom.settings import Settings
+from warroom.statuspage.maintenance_router import router as maintenance_router
 from warroom.statuspage.router import router as statuspage_router
 from warroom.statuspage.subscribe_pages import router as subscribe_pages
 from warroom.users.router import router as users_router
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(reports_router)
     app.include_router(outbox_router)
     app.include_router(statuspage_router)
+    app.include_router(maintenance_router)
     app.include_router(subscribe_pages)
     app.state.status_config = page_config(settings)
     app.state.status_pages = status_pages(settings, app.state.sessions, app.state.clock)

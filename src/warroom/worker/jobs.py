@@ -36,7 +36,7 @@ from warroom.postmortems.rules import ActionStatus
 from warroom.statuspage import service as status_service
 from warroom.statuspage import subscribers
 from warroom.users.models import User
-from warroom.worker import messages, status_jobs
+from warroom.worker import maintenance_jobs, messages, status_jobs
 from warroom.worker.messages import Links
 
 REMINDER = reminders.REMINDER
@@ -101,6 +101,8 @@ class Jobs:
             return status_jobs.fan_out(session, now, message)
         if message.kind == status_service.REMIND_COMMS:
             return status_jobs.remind_comms(session, now, message)
+        if message.kind == maintenance_jobs.TIMER:
+            return maintenance_jobs.run(session, now, message)
         return Result.dead(f"no handler for message kind '{message.kind}'")
 
     def prepare(self, session: Session, now: datetime, message: OutboxMessage) -> Prepared | Result:
