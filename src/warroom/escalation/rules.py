@@ -22,6 +22,18 @@ SNAPSHOT_VERSION = 1
 T = TypeVar("T")
 
 
+class PageStatus(StrEnum):
+    """Where a page stands: escalating, or stopped for one of these reasons."""
+
+    ACTIVE = "active"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    EXHAUSTED = "exhausted"
+
+
+STOPPED_PAGE = frozenset({PageStatus.ACKNOWLEDGED, PageStatus.RESOLVED})
+
+
 class TargetKind(StrEnum):
     """Who a level pages: a user directly, or whoever a schedule has on call."""
 

@@ -30,7 +30,7 @@ from warroom.users import service as user_service
 from warroom.users.models import User
 
 ESCALATE = "escalate"
-ACTIVE = "active"
+ACTIVE = rules.PageStatus.ACTIVE.value
 
 
 def step_key(page: Page, round_: int, level: int) -> str:
@@ -185,7 +185,7 @@ def fire_step(
 
 def _exhaust(session: Session, now: datetime, page: Page, incident: Incident) -> None:
     page.next_step_at = None
-    page.status = "exhausted"
+    page.status = rules.PageStatus.EXHAUSTED.value
     page.ended_at = now
     text = "Escalation policy exhausted: nobody acknowledged"
     _note(session, now, incident, "page_exhausted", text, page)
@@ -225,11 +225,23 @@ def _page_people(
 def _stopped_by_incident(session: Session, now: datetime, page: Page, incident: Incident) -> bool:
     """Stop a page whose incident was acknowledged or ended without telling us."""
     if incident.acknowledged_at is not None:
-        _stop(session, now, page, incident, "acknowledged", "Paging stopped: acknowledged")
+        _stop(
+            session,
+            now,
+            page,
+            incident,
+            rules.PageStatus.ACKNOWLEDGED,
+            "Paging stopped: acknowledged",
+        )
         return True
     if Phase(incident.phase) not in OPEN_PHASES:
         _stop(
-            session, now, page, incident, "resolved", f"Paging stopped: incident {incident.phase}"
+            session,
+            now,
+            page,
+            incident,
+            rules.PageStatus.RESOLVED,
+            f"Paging stopped: incident {incident.phase}",
         )
         return True
     return False
@@ -240,14 +252,14 @@ def _stop(
     now: datetime,
     page: Page,
     incident: Incident,
-    status: str,
+    status: rules.PageStatus,
     text: str,
     actor: User | None = None,
 ) -> None:
-    page.status = status
+    page.status = status.value
     page.ended_at = now
     page.next_step_at = None
-    if status == "acknowledged":
+    if status is rules.PageStatus.ACKNOWLEDGED:
         page.acknowledged_at = now
         page.acknowledged_by_id = actor.id if actor else incident.acknowledged_by_id
     outbox.cancel(session=session, now=now, keys_like=f"page-{page.id}-", why=text)
@@ -262,7 +274,11 @@ def stop_for_incident(
     page = active_page(session, incident)
     if page is None:
         return False
-    status = "acknowledged" if incident.acknowledged_at is not None else "resolved"
+    status = (
+        rules.PageStatus.ACKNOWLEDGED
+        if incident.acknowledged_at is not None
+        else rules.PageStatus.RESOLVED
+    )
     _stop(session, now, page, incident, status, f"Paging stopped: {why}", actor)
     session.flush()
     return True

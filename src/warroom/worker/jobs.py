@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from warroom.escalation import service as paging
 from warroom.escalation.models import Page
+from warroom.escalation.rules import STOPPED_PAGE
 from warroom.incidents import reminders
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident
@@ -165,7 +166,7 @@ class Jobs:
             page = session.get(Page, int(payload["page_id"]))
             # An exhausted page still delivers what it already planned (a retry held
             # up by an outage); only an acknowledgement or resolution makes it moot.
-            if page is None or page.status in ("acknowledged", "resolved"):
+            if page is None or page.status in STOPPED_PAGE:
                 return Result.cancelled("paging stopped before this notification was due")
             return messages.page_message(
                 key=message.key,
