@@ -52,7 +52,7 @@ class Prepared:
     secret: str | None
     label: str
     handle: str
-    contact_id: int
+    contact_id: int | None  # None: a status page subscriber, who has no contact method
     incident_id: int | None
     message: Message
 
@@ -142,7 +142,7 @@ class Jobs:
             secret=None,
             label="subscriber",
             handle=subscriber.email,
-            contact_id=0,
+            contact_id=None,
             incident_id=None,
             message=mail,
         )
@@ -214,7 +214,9 @@ class Jobs:
         """Write the attempt's result (and the timeline line); the outbox result."""
         attempt = message.attempts + 1
         what = f"{prepared.kind.value.capitalize()} to @{prepared.handle} ({prepared.label})"
-        contact = session.get(ContactMethod, prepared.contact_id)
+        contact = (
+            session.get(ContactMethod, prepared.contact_id) if prepared.contact_id else None
+        )
         if delivery.outcome is Outcome.DELIVERED:
             if contact is not None:
                 contact.last_success_at = now
