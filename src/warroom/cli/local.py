@@ -64,6 +64,9 @@ def serve(
         log_level=config.log_level,
         access_log=config.log_level == "debug",
         proxy_headers=True,
+        # One system call per response instead of two (web/protocol.py).
+        http="warroom.web.protocol:HttpProtocol",
+        server_header=False,
     )
 
 
