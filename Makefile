@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types imports unit deps system-deps bench bench-api bench-ingest bench-paging bench-report clean
+.PHONY: run test lint types imports unit deps system-deps bench bench-api bench-ingest bench-paging bench-report bench-statuspage clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,11 +34,11 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 test: system-deps $(STAMP) lint types imports unit
 
-bench: bench-api bench-ingest bench-paging bench-report
+bench: bench-api bench-ingest bench-paging bench-report bench-statuspage
 
 bench-api: $(STAMP)
 	$(BIN)/python bench/api.py
@@ -51,6 +51,9 @@ bench-paging: $(STAMP)
 
 bench-report: $(STAMP)
 	$(BIN)/python bench/report.py
+
+bench-statuspage: $(STAMP)
+	$(BIN)/python bench/statuspage.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
