@@ -214,9 +214,7 @@ class Jobs:
         """Write the attempt's result (and the timeline line); the outbox result."""
         attempt = message.attempts + 1
         what = f"{prepared.kind.value.capitalize()} to @{prepared.handle} ({prepared.label})"
-        contact = (
-            session.get(ContactMethod, prepared.contact_id) if prepared.contact_id else None
-        )
+        contact = session.get(ContactMethod, prepared.contact_id) if prepared.contact_id else None
         if delivery.outcome is Outcome.DELIVERED:
             if contact is not None:
                 contact.last_success_at = now
