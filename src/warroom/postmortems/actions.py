@@ -181,16 +181,26 @@ def sync(
     for line in lines:
         item = existing.get((line.category.value, line.title))
         if item is None:
-            item = add(
-                session=session,
-                now=now,
-                incident=incident,
-                actor=actor,
-                title=line.title,
-                category=line.category.value,
-                priority=line.priority.value,
-                owner=line.owner,
-                due_on=line.due_on,
-            )
+            try:
+                item = add(
+                    session=session,
+                    now=now,
+                    incident=incident,
+                    actor=actor,
+                    title=line.title,
+                    category=line.category.value,
+                    priority=line.priority.value,
+                    owner=line.owner,
+                    due_on=line.due_on,
+                )
+            except Invalid as error:
+                raise _on_line(line, error) from None
         if line.done and item.status == ActionStatus.OPEN.value:
             close(session=session, now=now, item=item, actor=actor, status=ActionStatus.DONE)
+
+
+def _on_line(line: ActionLine, error: Invalid) -> Invalid:
+    """``error`` worded as markdown.parse() words its own: section and line first."""
+    if not line.number:
+        return error
+    return Invalid(f"Action Items, line {line.number}: {error.message}", field="Action Items")

@@ -43,6 +43,9 @@ class ActionLine:
     owner: str
     due_on: date
     done: bool
+    # Where parse() read it, so that errors found later (an unknown owner)
+    # name the line too; 0 for a line made from a stored item.
+    number: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -229,6 +232,7 @@ def _parse_actions(lines: list[tuple[int, str]], day: date) -> list[ActionLine]:
                 owner,
                 due,
                 box != " ",
+                number,
             )
         except ValueError as error:
             raise Invalid(f"Action Items, line {number}: {error}", field="Action Items") from None

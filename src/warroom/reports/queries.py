@@ -1,10 +1,12 @@
-"""The report in SQL: per-incident figures in one subquery, aggregated by the database.
+"""The report in SQL: per-incident figures in one temporary table, aggregated by the database.
 
-``base`` yields one row per incident (per incident and group when grouping by
-service or team) with its durations in minutes after detection and 0/1
-flags; GROUP BY turns it into counts, means and compliance, and window
-functions pick the ranks needed for medians and p90. Only a few rows per
-group reach Python, so a 90-day report over 100,000 incidents stays fast.
+materialize() writes one row per incident with its durations in minutes
+after detection and 0/1 flags; grouped_by() pairs each row with its group
+(an incident touching two services counts in each); one GROUP BY per
+grouping turns them into counts, means and compliance, and hands each
+group's durations over as one text list per measure, for Python to sort
+and read medians and p90s from. That is one pass over the rows per
+grouping, where ranking each measure in SQL took one window pass each.
 
 Simplification: phases are taken as first reached in lifecycle order, so
 "left detection" is the first of triage, investigating, mitigating, resolved.
@@ -12,22 +14,38 @@ Simplification: phases are taken as first reached in lifecycle order, so
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import FromClause, Integer, Subquery, Table, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    CTE,
+    FromClause,
+    Integer,
+    Subquery,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import DropTable
 from sqlalchemy.sql.elements import ColumnElement
 
 from warroom.alerts.models import Alert
 from warroom.db.base import UTCDateTime
-from warroom.db.sql import epoch_seconds, seconds_between
 from warroom.incidents.models import Incident, InternalUpdate, Severity, incident_service
 from warroom.postmortems.models import Postmortem
 from warroom.reports.rules import PHASE_WINDOWS
+from warroom.reports.sql import elapsed, instant, seconds_between, value_list
 from warroom.users.models import Service, Team
 
 MEASURES = ("mttd", "mtta", "mttm", "mttr")
@@ -40,17 +58,21 @@ class Period:
     until: datetime
 
 
-def _minutes_after_detection(column: Any) -> ColumnElement[float]:
-    return seconds_between(column, DETECTED) / 60.0
-
-
 def _flag(condition: ColumnElement[bool], known: ColumnElement[bool]) -> ColumnElement[Any]:
     """1 when ``condition``, 0 when not, NULL when not ``known``."""
     return case((~known, None), (condition, 1), else_=0)
 
 
-def _on_time_updates() -> Subquery:
-    """Per incident, updates posted by the due time in force when they were posted."""
+def _in_period(period: Period) -> ColumnElement[bool]:
+    return and_(
+        Incident.drill.is_(False),
+        Incident.declared_at >= period.since,
+        Incident.declared_at < period.until,
+    )
+
+
+def _on_time_updates(period: Period) -> Subquery:
+    """Per incident of the period, updates posted by the due time in force when posted."""
     posted = seconds_between(InternalUpdate.posted_at, Incident.declared_at)
     due = seconds_between(InternalUpdate.next_update_due_at, Incident.declared_at)
     previous_due = func.lag(due).over(
@@ -64,6 +86,7 @@ def _on_time_updates() -> Subquery:
         )
         .join(Incident, Incident.id == InternalUpdate.incident_id)
         .join(Severity, Severity.level == Incident.severity_level)
+        .where(_in_period(period))
         .subquery()
     )
     on_time = func.sum(case((steps.c.posted <= steps.c.due, 1), else_=0))
@@ -74,8 +97,8 @@ def _on_time_updates() -> Subquery:
     )
 
 
-def _stamps(now: datetime, updates: Subquery, period: Period) -> Subquery:
-    """Each incident's timestamps as epoch seconds, each converted once."""
+def _stamps(now: datetime, updates: Subquery, period: Period) -> CTE:
+    """Each incident's timestamps as instant()s, each converted once."""
     at_now = literal(now, UTCDateTime())
     first_alert = (
         select(func.min(Alert.occurred_at))
@@ -96,18 +119,17 @@ def _stamps(now: datetime, updates: Subquery, period: Period) -> Subquery:
         select(
             Incident.id.label("id"),
             Severity.level.label("level"),
-            Severity.name.label("severity"),
             Severity.ack_target_seconds.label("ack_target"),
             Severity.update_cadence_seconds.label("cadence"),
-            epoch_seconds(DETECTED).label("detected"),
-            epoch_seconds(Incident.declared_at).label("declared"),
-            epoch_seconds(first_alert).label("first_alert"),
-            epoch_seconds(Incident.acknowledged_at).label("acked"),
-            epoch_seconds(Incident.triage_at).label("triage"),
-            epoch_seconds(Incident.investigating_at).label("investigating"),
-            epoch_seconds(Incident.mitigating_at).label("mitigating"),
-            epoch_seconds(Incident.resolved_at).label("resolved"),
-            epoch_seconds(func.coalesce(Incident.resolved_at, Incident.dismissed_at, at_now)).label(
+            instant(DETECTED).label("detected"),
+            instant(Incident.declared_at).label("declared"),
+            instant(first_alert).label("first_alert"),
+            instant(Incident.acknowledged_at).label("acked"),
+            instant(Incident.triage_at).label("triage"),
+            instant(Incident.investigating_at).label("investigating"),
+            instant(Incident.mitigating_at).label("mitigating"),
+            instant(Incident.resolved_at).label("resolved"),
+            instant(func.coalesce(Incident.resolved_at, Incident.dismissed_at, at_now)).label(
                 "ended"
             ),
             func.coalesce(updates.c.on_time, 0).label("on_time"),
@@ -120,24 +142,24 @@ def _stamps(now: datetime, updates: Subquery, period: Period) -> Subquery:
         .join(Severity, Severity.level == Incident.severity_level)
         .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
         .outerjoin(updates, updates.c.incident_id == Incident.id)
-        .where(
-            Incident.drill.is_(False),
-            Incident.declared_at >= period.since,
-            Incident.declared_at < period.until,
-        )
-        .subquery()
+        .where(_in_period(period))
+        # MATERIALIZED: otherwise the databases merge this select into the
+        # outer one and look up the first alert (and, in SQLite, convert each
+        # timestamp) once per use in _columns() rather than once per incident.
+        .cte("stamps")
+        .prefix_with("MATERIALIZED")
     )
 
 
-def _columns(t: Subquery) -> list[Any]:
+def _columns(t: CTE) -> list[Any]:
     def after_detection(column: Any) -> Any:
-        return (column - t.c.detected) / 60.0
+        return elapsed(column, t.c.detected) / 60.0
 
-    lead = (t.c.detected - t.c.first_alert) / 60.0
+    lead = elapsed(t.c.detected, t.c.first_alert) / 60.0
     ack = after_detection(t.c.acked)
     # A millisecond of slack: epoch arithmetic in floating point makes 150 min
     # come out as 149.99999 and one due update vanish in the truncation.
-    lasted = t.c.ended - t.c.declared + 0.001
+    lasted = elapsed(t.c.ended, t.c.declared) + 0.001
     due = case((t.c.cadence > 0, cast(lasted / t.c.cadence, Integer)), else_=0)
     left = {
         "detection": (t.c.triage, t.c.investigating, t.c.mitigating, t.c.resolved),
@@ -175,10 +197,32 @@ def materialize(session: Session, period: Period, now: datetime) -> Table:
     Every aggregate of the report reads this table instead of recomputing the
     timestamp arithmetic; drop() it when done.
     """
-    stamps = _stamps(now, _on_time_updates(), period)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        _settle_postgresql(session)
+    stamps = _stamps(now, _on_time_updates(period), period)
     create = select(*_columns(stamps)).into(f"report_{uuid4().hex[:16]}", temporary=True)
     session.execute(create)
+    if postgresql:
+        # Autovacuum never analyzes temporary tables; guessing how many
+        # distinct ids this one holds, PostgreSQL plans the joins by team for
+        # millions of rows. The other columns are only ever scanned.
+        session.execute(text(f"ANALYZE {create.table.name} (id)"))
     return create.table
+
+
+def _settle_postgresql(session: Session) -> None:
+    """PostgreSQL settings for the rest of the report's transaction.
+
+    jit: compiling plans to machine code pays off on queries that run for
+    many seconds. The report's run for a fraction of one, but the first-alert
+    lookup per incident lifts their estimated cost past the JIT thresholds,
+    and compiling took longer (about 0.4 s) than running.
+    extra_float_digits: durations travel as text (value_list()); any value
+    above 0 prints each float8 in the shortest form that reads back exactly.
+    """
+    settings = "set_config('jit', 'off', true), set_config('extra_float_digits', '3', true)"
+    session.execute(text(f"SELECT {settings}"))
 
 
 def drop(session: Session, table: Table) -> None:
@@ -190,28 +234,39 @@ def grouped_by(rows: Table, by: str, severities: dict[int, str]) -> FromClause:
     if by == "severity":
         names = case(severities, value=rows.c.level, else_="?") if severities else literal("?")
         return select(*rows.c, names.label("key")).subquery()
-    if by in ("service", "team"):
-        keys = _group_keys(by)
-        missing = "(no service)" if by == "service" else "(no team)"
-        key = func.coalesce(keys.c.key, missing).label("key")
-        return select(*rows.c, key).outerjoin(keys, keys.c.incident_id == rows.c.id).subquery()
-    return select(*rows.c, literal("all").label("key")).subquery()
-
-
-def _group_keys(by: str) -> Subquery:
-    """(incident, service or team slug) pairs, each pair once."""
-    link = incident_service
     if by == "service":
-        query = select(link.c.incident_id, Service.slug.label("key")).join(
+        # The link's primary key makes each (incident, service) pair unique, so
+        # plain joins, which follow that key from each row, need no DISTINCT.
+        link = incident_service
+        joined = rows.outerjoin(link, link.c.incident_id == rows.c.id).outerjoin(
             Service, Service.id == link.c.service_id
         )
-    else:
-        query = (
-            select(link.c.incident_id, Team.slug.label("key"))
-            .join(Service, Service.id == link.c.service_id)
-            .join(Team, Team.id == Service.team_id)
+        key = func.coalesce(Service.slug, "(no service)").label("key")
+        return select(*rows.c, key).select_from(joined).subquery()
+    if by == "team":
+        teams = _teams(rows)
+        joined = rows.outerjoin(teams, teams.c.incident_id == rows.c.id).outerjoin(
+            Team, Team.id == teams.c.team_id
         )
-    return query.distinct().subquery()
+        key = func.coalesce(Team.slug, "(no team)").label("key")
+        return select(*rows.c, key).select_from(joined).subquery()
+    raise ValueError(f"no grouping by {by!r}")
+
+
+def _teams(rows: Table) -> Subquery:
+    """(incident, team) pairs of the period's incidents, each pair once."""
+    link = incident_service
+    return (
+        select(link.c.incident_id, Service.team_id)
+        .join(Service, Service.id == link.c.service_id)
+        .where(Service.team_id.is_not(None), link.c.incident_id.in_(select(rows.c.id)))
+        .distinct()
+        .subquery()
+    )
+
+
+def _floats(listed: str | None) -> list[float]:
+    return list(map(float, listed.split(","))) if listed else []
 
 
 @dataclass(frozen=True)
@@ -220,7 +275,8 @@ class Totals:
 
     key: str
     incidents: int
-    means: dict[str, tuple[int, float | None]]
+    means: dict[str, float | None]
+    values: dict[str, list[float]]  # measure -> its non-null values, in no order
     ratios: dict[str, tuple[int, int]]  # name -> (met, known)
     updates_due: int
     updates_late: int
@@ -229,61 +285,50 @@ class Totals:
 RATIOS = ("ack_met", "w_detection", "w_triage", "w_investigating", "pm_on_time")
 
 
-def totals(session: Session, rows: FromClause) -> list[Totals]:
-    columns = [rows.c.key, func.count()]
+def _aggregates(rows: FromClause, durations: bool = True) -> list[ColumnElement[Any]]:
+    columns: list[ColumnElement[Any]] = [func.count()]
     for name in MEASURES:
-        columns += [func.count(rows.c[name]), func.avg(rows.c[name])]
+        listed = value_list(rows.c[name]) if durations else null()
+        columns += [func.avg(rows.c[name]), listed]
     for name in RATIOS:
         columns += [func.coalesce(func.sum(rows.c[name]), 0), func.count(rows.c[name])]
     columns += [
         func.coalesce(func.sum(rows.c.updates_due), 0),
         func.coalesce(func.sum(rows.c.updates_late), 0),
     ]
-    found = []
-    for row in session.execute(select(*columns).group_by(rows.c.key).order_by(rows.c.key)):
-        values = list(row)
-        key, count, rest = str(values[0]), int(values[1]), values[2:]
-        means = {n: (int(rest[2 * i]), _float(rest[2 * i + 1])) for i, n in enumerate(MEASURES)}
-        offset = 2 * len(MEASURES)
-        ratios = {
-            n: (int(rest[offset + 2 * i]), int(rest[offset + 2 * i + 1]))
-            for i, n in enumerate(RATIOS)
-        }
-        found.append(Totals(key, count, means, ratios, int(rest[-2]), int(rest[-1])))
-    return found
+    return columns
+
+
+def _read(key: str, found: Sequence[Any]) -> Totals:
+    """Totals from the values of _aggregates(), in their order."""
+    count, rest = int(found[0]), found[1:]
+    means = {n: _float(rest[2 * i]) for i, n in enumerate(MEASURES)}
+    listed = {n: _floats(rest[2 * i + 1]) for i, n in enumerate(MEASURES)}
+    offset = 2 * len(MEASURES)
+    ratios = {
+        n: (int(rest[offset + 2 * i]), int(rest[offset + 2 * i + 1])) for i, n in enumerate(RATIOS)
+    }
+    return Totals(key, count, means, listed, ratios, int(rest[-2]), int(rest[-1]))
+
+
+def totals(session: Session, rows: FromClause) -> list[Totals]:
+    """Per group of grouped_by(): counts, means, ratios and every duration, in one pass."""
+    query = select(rows.c.key, *_aggregates(rows)).group_by(rows.c.key).order_by(rows.c.key)
+    return [_read(str(row[0]), row[1:]) for row in session.execute(query)]
+
+
+def overall(session: Session, rows: Table, *, durations: bool = True) -> Totals | None:
+    """The same figures over all the rows (without durations if not ``durations``).
+
+    None when there are no rows.
+    """
+    # No GROUP BY: SQLite would sort every row by a key that never changes.
+    found = _read("all", session.execute(select(*_aggregates(rows, durations))).one())
+    return found if found.incidents else None
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def ranked(
-    session: Session, rows: FromClause, measure: str
-) -> dict[str, list[tuple[int, int, float]]]:
-    """Per group, the values at the ranks that medians and p90s interpolate between."""
-    value = rows.c[measure]
-    numbered = (
-        select(
-            rows.c.key.label("key"),
-            value.label("v"),
-            func.row_number().over(partition_by=rows.c.key, order_by=value).label("rn"),
-            func.count().over(partition_by=rows.c.key).label("n"),
-        )
-        .where(value.is_not(None))
-        .subquery()
-    )
-    wanted = []
-    for fraction in (0.5, 0.9):
-        # floor, not cast: PostgreSQL rounds a cast (1.5 -> 2), SQLite truncates.
-        low = cast(func.floor((numbered.c.n - 1) * fraction), Integer) + 1
-        wanted += [numbered.c.rn == low, numbered.c.rn == low + 1]
-    query = select(numbered.c.key, numbered.c.rn, numbered.c.n, numbered.c.v).where(
-        func.coalesce(*[case((w, 1)) for w in wanted]) == 1
-    )
-    found: dict[str, list[tuple[int, int, float]]] = {}
-    for key, rank, count, number in session.execute(query):
-        found.setdefault(str(key), []).append((int(rank), int(count), float(number)))
-    return found
 
 
 def _conditions(rows: FromClause) -> dict[str, Any]:

@@ -44,15 +44,15 @@ def percentile(ordered: Sequence[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def interpolate(at_ranks: dict[int, float], count: int, fraction: float) -> float | None:
-    """The percentile from the values at the two ranks around it (1-based), as percentile()."""
-    if count == 0:
-        return None
-    position = fraction * (count - 1)
-    low = math.floor(position)
-    below = at_ranks[low + 1]
-    above = at_ranks.get(low + 2, below)
-    return below + (above - below) * (position - low)
+def stat(values: Sequence[float], mean: float | None) -> Stat:
+    """The count, median and p90 of ``values`` (in any order) beside their ``mean``.
+
+    The mean comes from the database, which summed the same values.
+    """
+    if not values:
+        return Stat(0, mean, None, None)
+    ordered = sorted(values)
+    return Stat(len(ordered), mean, percentile(ordered, 0.5), percentile(ordered, 0.9))
 
 
 def ratio(met: int, known: int) -> float | None:

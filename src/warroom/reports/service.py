@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 
-from sqlalchemy import FromClause, func, select
+from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.orm import Session
 
 from warroom.errors import Invalid
@@ -59,35 +59,38 @@ def _actions(session: Session, period: Period, now: datetime) -> tuple[int, int]
     return int(total), on_time
 
 
-def _groups(session: Session, rows: FromClause) -> list[Group]:
-    ranks = {measure: queries.ranked(session, rows, measure) for measure in queries.MEASURES}
-    groups = []
-    for total in queries.totals(session, rows):
-        stats = {}
-        for measure in queries.MEASURES:
-            count, mean = total.means[measure]
-            at_ranks = {rank: value for rank, _, value in ranks[measure].get(total.key, [])}
-            stats[measure] = rules.Stat(
-                count,
-                mean,
-                rules.interpolate(at_ranks, count, 0.5),
-                rules.interpolate(at_ranks, count, 0.9),
-            )
-        due, late = total.updates_due, total.updates_late
-        groups.append(
-            Group(
-                key=total.key,
-                incidents=total.incidents,
-                stats=stats,
-                ack_compliance=rules.ratio(*total.ratios["ack_met"]),
-                update_compliance=(due - late) / due if due else None,
-                phase_windows_met={
-                    phase: rules.ratio(*total.ratios[f"w_{phase}"]) for phase in rules.PHASE_WINDOWS
-                },
-                postmortems_on_time=rules.ratio(*total.ratios["pm_on_time"]),
-            )
-        )
-    return groups
+def _group(total: queries.Totals) -> Group:
+    due, late = total.updates_due, total.updates_late
+    return Group(
+        key=total.key,
+        incidents=total.incidents,
+        stats={m: rules.stat(total.values[m], total.means[m]) for m in queries.MEASURES},
+        ack_compliance=rules.ratio(*total.ratios["ack_met"]),
+        update_compliance=(due - late) / due if due else None,
+        phase_windows_met={
+            phase: rules.ratio(*total.ratios[f"w_{phase}"]) for phase in rules.PHASE_WINDOWS
+        },
+        postmortems_on_time=rules.ratio(*total.ratios["pm_on_time"]),
+    )
+
+
+def _figures(session: Session, rows: Table, by: str) -> tuple[Group, list[Group]]:
+    """The overall figures and, unless ``by`` is "all", those of each group."""
+    groups: list[queries.Totals] = []
+    if by != "all":
+        named = session.execute(select(Severity.level, Severity.name))
+        severities: dict[int, str] = {int(level): str(name) for level, name in named}
+        groups = queries.totals(session, queries.grouped_by(rows, by, severities))
+    # Severities put each incident in exactly one group, so the groups'
+    # durations together are the overall ones: no need to send them twice.
+    split = by == "severity"
+    overall = queries.overall(session, rows, durations=not split)
+    if overall is None:
+        return _empty(), []
+    if split:
+        merged = {m: [v for t in groups for v in t.values[m]] for m in queries.MEASURES}
+        overall = replace(overall, values=merged)
+    return _group(overall), [_group(t) for t in groups]
 
 
 def _anti_patterns(session: Session, rows: FromClause) -> list[AntiPattern]:
@@ -134,10 +137,7 @@ def build(
         raise Invalid("the period must end after it starts", field="since")
     rows = queries.materialize(session, period, now)
     try:
-        named = session.execute(select(Severity.level, Severity.name))
-        severities: dict[int, str] = {int(level): str(name) for level, name in named}
-        overall = _groups(session, queries.grouped_by(rows, "all", severities))
-        groups = _groups(session, queries.grouped_by(rows, by, severities)) if by != "all" else []
+        overall, groups = _figures(session, rows, by)
         found = _anti_patterns(session, rows)
         counts = queries.anti_pattern_counts(session, rows)
     finally:
@@ -147,7 +147,7 @@ def build(
         since=period.since,
         until=period.until,
         by=by,
-        overall=overall[0] if overall else _empty(),
+        overall=overall,
         groups=groups,
         actions_due=due,
         actions_on_time=on_time,

@@ -250,12 +250,6 @@ def test_every_section_is_required(
     assert error_fields(response.json()) == [field]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unknown owner in an edited Action Items line is refused without naming "
-    "the section and line (postmortems/actions.py sync() -> add() raises "
-    "Invalid(\"unknown user 'nobody'\", field='owner'); ActionLine carries no line number)",
-)
 def test_an_unknown_owner_in_markdown_names_the_line(
     client: TestClient, people: People, clock: FixedClock
 ) -> None:
@@ -266,6 +260,8 @@ def test_an_unknown_owner_in_markdown_names_the_line(
     assert response.status_code == 422, response.text
     assert "nobody" in response.json()["detail"]
     assert response.json()["detail"].startswith(f"Action Items, line {line_number(text, bad)}: ")
+    assert error_fields(response.json()) == ["Action Items"]
+    assert ok(client.get(f"{API}/actions", headers=people.viewer)) == []
 
 
 @pytest.mark.parametrize(
