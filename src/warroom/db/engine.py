@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from warroom.db.filelock import WriteLock
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "warroom_write"
 
@@ -94,3 +96,13 @@ class SessionFactory:
 
     def __call__(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
+
+
+def ingest_write_lock(engine: Engine) -> WriteLock | None:
+    """The lock file the ingest batch writers of every process share, for a SQLite file."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    if engine.url.database == ":memory:":
+        return None
+    path = Path(f"{engine.url.database}.ingest-lock")
+    return WriteLock(path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)

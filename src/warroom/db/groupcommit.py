@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from warroom.db.engine import SessionFactory
+from warroom.db.filelock import LockTimeout, WriteLock
 
 log = logging.getLogger(__name__)
 Job = Callable[[Session, datetime], Any]
@@ -56,8 +58,10 @@ class GroupCommitter:
         *,
         max_batch: int = 256,
         refusals: tuple[type[Exception], ...] = (),
+        write_lock: WriteLock | None = None,
     ) -> None:
         self._sessions = sessions
+        self._write_lock = write_lock
         self._now = now
         self._max_batch = max_batch
         self._refusals = refusals
@@ -124,17 +128,18 @@ class GroupCommitter:
         outcomes: list[tuple[bool, Any]] = []
         session = self._sessions(write=True)
         try:
-            now = self._now()
-            for pending in batch:
-                if isolated:
-                    outcomes.append(self._run_one(session, pending.job, now))
-                else:
-                    outcomes.append(self._run_fast(session, pending.job, now))
-            session.commit()
+            with self._write_lock.held() if self._write_lock else nullcontext():
+                now = self._now()
+                for pending in batch:
+                    if isolated:
+                        outcomes.append(self._run_one(session, pending.job, now))
+                    else:
+                        outcomes.append(self._run_fast(session, pending.job, now))
+                session.commit()
         except _RetryIsolated:
             session.rollback()
             raise
-        except (OperationalError, InterfaceError, DBAPIError) as error:
+        except (OperationalError, InterfaceError, DBAPIError, LockTimeout) as error:
             session.rollback()
             log.warning("group commit of %d jobs failed: %s", len(batch), error)
             failure = TransientError("the database is not available; retry")

@@ -14,7 +14,12 @@ from warroom.alerts.endpoints import REFUSALS, Ingest
 from warroom.alerts.router import router as alerts_router
 from warroom.clock import Clock, SystemClock
 from warroom.db import migrate
-from warroom.db.engine import SessionFactory, make_engine, make_session_factory
+from warroom.db.engine import (
+    SessionFactory,
+    ingest_write_lock,
+    make_engine,
+    make_session_factory,
+)
 from warroom.db.groupcommit import GroupCommitter
 from warroom.escalation.pages import router as ack_pages
 from warroom.escalation.router import router as escalation_router
@@ -99,7 +104,12 @@ def create_app(
     app.state.http_metrics = HttpMetrics(app.state.metrics_registry)
     app.state.metrics_registry.register(IncidentCollector(app.state.sessions, app.state.clock))
     app.state.metrics_registry.register(ProgramCollector(app.state.sessions, app.state.clock))
-    app.state.committer = GroupCommitter(app.state.sessions, app.state.clock.now, refusals=REFUSALS)
+    app.state.committer = GroupCommitter(
+        app.state.sessions,
+        app.state.clock.now,
+        refusals=REFUSALS,
+        write_lock=ingest_write_lock(app.state.sessions.engine),
+    )
     app.state.ingest_routes = ingest_routes(Ingest(app.state.committer))
     _add_ingest_routes(app, app.state.ingest_routes)
     errors.install(app)

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 from tests.factories import make_service
 from warroom.clock import FixedClock
 from warroom.db.engine import SessionFactory
-from warroom.db.groupcommit import GroupCommitter, Job
+from warroom.db.filelock import WriteLock
+from warroom.db.groupcommit import GroupCommitter, Job, TransientError
 from warroom.db.uow import unit_of_work
 from warroom.users.models import Service
 
@@ -115,3 +117,26 @@ def test_stop_finishes_queued_work(sessions, clock):
     committer.stop()  # stopping twice is harmless
     with unit_of_work(sessions, write=False) as session:
         assert session.scalar(select(func.count()).select_from(Service)) == 1
+
+
+def test_a_batch_waits_for_the_write_lock_and_gives_up_with_a_retry(
+    sessions: SessionFactory, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Another process holding the ingest lock too long: nothing written, 'retry' for all."""
+    other = WriteLock(tmp_path / "db.ingest-lock", timeout=5)
+    committer = GroupCommitter(
+        sessions, clock.now, write_lock=WriteLock(tmp_path / "db.ingest-lock", timeout=0.2)
+    )
+
+    async def main() -> Any:
+        return await committer.submit(_service_job("blocked"))
+
+    try:
+        with other.held(), pytest.raises(TransientError, match="retry"):
+            asyncio.run(main())
+        assert _services(sessions) == []
+        assert asyncio.run(main()) == "blocked"  # the lock is free again
+        assert _services(sessions) == ["blocked"]
+    finally:
+        committer.stop()
+        other.close()
