@@ -16,6 +16,7 @@ import functools
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -279,6 +280,9 @@ class StatusPages:
         self.current: _Generation | None = None  # None until a snapshot was first built
         self.failing = False
         self.lock = asyncio.Lock()
+        # Responses by status code. A plain counter: the labelled histogram of the
+        # other routes cost ~10 % of the throughput of a spike of 304s.
+        self.responses: Counter[int] = Counter()
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -353,6 +357,7 @@ class StatusPages:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
+            self.responses[405] += 1
             await _send(send, 405, NOT_ALLOWED_HEADERS, NOT_ALLOWED)
             return
         path = scope["path"].removeprefix("/status") or "/"
@@ -363,8 +368,10 @@ class StatusPages:
             result = UNAVAILABLE
         accept, condition = _conditions(scope)
         if condition is not None and result.status == 200 and none_match(condition, result.tag):
+            self.responses[304] += 1
             await _send(send, 304, result.not_modified_headers, b"")
             return
+        self.responses[result.status] += 1
         head = scope["method"] == "HEAD"
         if accept is not None and accepts_gzip(accept):
             await _send(send, result.status, result.gzip_headers, b"" if head else result.gzipped)

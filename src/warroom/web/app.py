@@ -37,7 +37,7 @@ from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
 from warroom.web.front import INGEST_PREFIXES, Front, Handler
-from warroom.web.metrics import IncidentCollector, ProgramCollector
+from warroom.web.metrics import IncidentCollector, ProgramCollector, StatusPageCollector
 from warroom.web.middleware import BodyLimit, HttpMetrics, Metrics
 from warroom.web.raw import AsgiEndpoint
 from warroom.web.status import page_config, status_pages
@@ -129,6 +129,7 @@ def create_app(
     app.include_router(subscribe_pages)
     app.state.status_config = page_config(settings)
     app.state.status_pages = status_pages(settings, app.state.sessions, app.state.clock)
+    app.state.metrics_registry.register(StatusPageCollector(app.state.status_pages))
     app.mount("/status", app.state.status_pages)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, exempt_prefixes=INGEST_PREFIXES

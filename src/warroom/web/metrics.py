@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +16,7 @@ from warroom.db.engine import SessionFactory
 from warroom.db.uow import unit_of_work
 from warroom.incidents import queries as incident_queries
 from warroom.reports import service as report_service
+from warroom.statuspage.pages import StatusPages
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +111,20 @@ class ProgramCollector(Collector):
         if built.actions_on_time_ratio is not None:
             ratios.add_metric(["all", "action_items_on_time"], built.actions_on_time_ratio)
         return [times, ratios]
+
+
+class StatusPageCollector(Collector):
+    """Public status page responses by status code, counted by the page app itself."""
+
+    def __init__(self, pages: StatusPages) -> None:
+        self._pages = pages
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        served = CounterMetricFamily(
+            "warroom_status_page_responses",
+            "Responses of the public status page (HTML, JSON, feeds) by status code",
+            labels=["status"],
+        )
+        for code, count in sorted(self._pages.responses.items()):
+            served.add_metric([str(code)], count)
+        yield served

@@ -170,6 +170,23 @@ def test_a_304_does_not_claim_an_empty_body(client: TestClient, app: FastAPI, pa
     assert again.headers.get("content-length") in (None, str(len(got.content)))
 
 
+def test_metrics_count_status_page_answers_by_status(client: TestClient, page: str) -> None:
+    got = public(client, "/")
+    client.get(f"{STATUS}/", headers={"If-None-Match": got.headers["etag"]})
+    client.get(f"{STATUS}/nowhere")
+    client.post(f"{STATUS}/")
+    text = client.get("/metrics").text
+    counted = dict(
+        re.findall(r'^warroom_status_page_responses_total\{status="(\d+)"\} (\S+)$', text, re.M)
+    )
+    assert {code: float(n) for code, n in counted.items()} == {
+        "200": 1.0,
+        "304": 1.0,
+        "404": 1.0,
+        "405": 1.0,
+    }
+
+
 def test_a_client_refusing_gzip_gets_plain_bytes(client: TestClient, page: str) -> None:
     status, headers, body = raw_get(client, "/", **{"Accept-Encoding": "gzip;q=0, identity"})
     assert status == 200
