@@ -282,7 +282,7 @@ def _calendar(hours: BusinessHours) -> tuple[ZoneInfo, holidays.HolidayBase | No
         return zone, None
     try:
         return zone, holidays.country_holidays(hours.country, subdiv=hours.subdivision)
-    except NotImplementedError as exc:
+    except NotImplementedError as exc:  # how `holidays` says it has no such country
         raise Invalid(f"no holiday calendar: {exc}", field="country") from None
 
 

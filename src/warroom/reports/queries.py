@@ -42,10 +42,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from warroom.alerts.models import Alert
 from warroom.db.base import UTCDateTime
+from warroom.db.sql import seconds_between
 from warroom.incidents.models import Incident, InternalUpdate, Severity, incident_service
 from warroom.postmortems.models import Postmortem
 from warroom.reports.rules import PHASE_WINDOWS
-from warroom.reports.sql import elapsed, instant, seconds_between, value_list
+from warroom.reports.sql import elapsed, instant, value_list
 from warroom.users.models import Service, Team
 
 MEASURES = ("mttd", "mtta", "mttm", "mttr")

@@ -1,12 +1,9 @@
 """The report's SQL expressions that SQLite and PostgreSQL spell differently.
 
 Durations are floating-point seconds on both. SQLite converts each timestamp
-once to seconds (julianday) and subtracts those, as warroom.db.sql does.
-PostgreSQL subtracts the timestamps themselves, exactly, and converts only
-the difference, with date_part(). Not EXTRACT, as warroom.db.sql does: it
-returns numeric, whose arithmetic made writing the report's rows take twice
-as long. Nor float epochs: at about 1.8e9 s each is off by up to 2e-7 s, so
-an acknowledgement exactly on target could come out late.
+once to seconds (julianday) and subtracts those. PostgreSQL subtracts the
+timestamps themselves, exactly, and converts only the difference, with
+date_part(), as warroom.db.sql.seconds_between does (see there why).
 """
 
 from __future__ import annotations
@@ -18,9 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-
-def _arguments(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
-    return [compiler.process(clause, **kw) for clause in element.clauses]
+from warroom.db.sql import sql_arguments
 
 
 class instant(FunctionElement[Any]):  # noqa: N801 (reads like the SQL function it is)
@@ -32,13 +27,13 @@ class instant(FunctionElement[Any]):  # noqa: N801 (reads like the SQL function 
 
 @compiles(instant, "sqlite")
 def _sqlite_instant(element: instant, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = _arguments(element, compiler, **kw)
+    (value,) = sql_arguments(element, compiler, **kw)
     return f"(julianday({value}) * 86400.0)"
 
 
 @compiles(instant, "postgresql")
 def _postgresql_instant(element: instant, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = _arguments(element, compiler, **kw)
+    (value,) = sql_arguments(element, compiler, **kw)
     return str(value)
 
 
@@ -52,33 +47,13 @@ class elapsed(FunctionElement[float]):  # noqa: N801 (reads like the SQL functio
 
 @compiles(elapsed, "sqlite")
 def _sqlite_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = _arguments(element, compiler, **kw)
+    end, start = sql_arguments(element, compiler, **kw)
     return f"({end} - {start})"
 
 
 @compiles(elapsed, "postgresql")
 def _postgresql_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = _arguments(element, compiler, **kw)
-    return f"date_part('epoch', {end} - {start})"
-
-
-class seconds_between(FunctionElement[float]):  # noqa: N801 (reads like the SQL function it is)
-    """``seconds_between(end, start)`` of two timestamps, as warroom.db.sql's but in float."""
-
-    type = Float()
-    inherit_cache = True
-    name = "seconds_between"
-
-
-@compiles(seconds_between, "sqlite")
-def _sqlite_seconds(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = _arguments(element, compiler, **kw)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
-@compiles(seconds_between, "postgresql")
-def _postgresql_seconds(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = _arguments(element, compiler, **kw)
+    end, start = sql_arguments(element, compiler, **kw)
     return f"date_part('epoch', {end} - {start})"
 
 
@@ -96,7 +71,7 @@ class value_list(FunctionElement[str]):  # noqa: N801 (reads like the SQL aggreg
 
 @compiles(value_list, "sqlite")
 def _sqlite_value_list(element: value_list, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = _arguments(element, compiler, **kw)
+    (value,) = sql_arguments(element, compiler, **kw)
     # CAST(... AS TEXT) keeps 15 digits; a double needs 17 to read back
     # unchanged. printf() prints NULL as 0.0, so NULLs are kept out first.
     return f"group_concat(CASE WHEN {value} IS NOT NULL THEN printf('%!.17g', {value}) END)"
@@ -104,7 +79,7 @@ def _sqlite_value_list(element: value_list, compiler: SQLCompiler, **kw: Any) ->
 
 @compiles(value_list, "postgresql")
 def _postgresql_value_list(element: value_list, compiler: SQLCompiler, **kw: Any) -> str:
-    (value,) = _arguments(element, compiler, **kw)
+    (value,) = sql_arguments(element, compiler, **kw)
     # float8 prints in the shortest form that reads back exactly, provided
     # extra_float_digits is above 0 (the default, and set by the report).
     return f"string_agg(CAST({value} AS TEXT), ',')"

@@ -83,9 +83,12 @@ async def subscribe(request: Request, sessions: Sessions, clock: ClockDep) -> HT
     )
 
 
+def _signed(request: Request, subject: str, token: str) -> bool:
+    return feed_token_valid(str(request.app.state.settings.secret_key).encode(), subject, token)
+
+
 def _checked(request: Request, purpose: str, subscriber_id: int, token: str) -> bool:
-    secret = str(request.app.state.settings.secret_key).encode()
-    return feed_token_valid(secret, f"{purpose}:{subscriber_id}", token)
+    return _signed(request, f"{purpose}:{subscriber_id}", token)
 
 
 def _confirmation(request: Request, subscriber_id: int, token: str) -> tuple[bool, str | None]:
@@ -93,9 +96,8 @@ def _confirmation(request: Request, subscriber_id: int, token: str) -> tuple[boo
     choice, dot, signature = token.rpartition(".")
     if not dot:
         return _checked(request, "confirm", subscriber_id, token), None
-    secret = str(request.app.state.settings.secret_key).encode()
     subject = subscribers.confirm_subject(subscriber_id, choice)
-    return feed_token_valid(secret, subject, signature), choice
+    return _signed(request, subject, signature), choice
 
 
 @router.get("/subscribe/{subscriber_id}/{token}", response_class=HTMLResponse)

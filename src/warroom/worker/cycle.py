@@ -68,11 +68,11 @@ class Worker:
         a delivery may wait on a slow server, so deliveries go a few at a
         time and never hold a due escalation back for long.
         """
-        done = self._claim_and_run(timers=True, limit=self.batch)
+        done = self._fire_timers()
         deliveries = self._claim(timers=False, limit=DELIVERY_BATCH)
         for message_id in deliveries:
             self._process(message_id)
-            done += max(0, self._claim_and_run(timers=True, limit=self.batch))
+            done += self._fire_timers()
         return done + len(deliveries)
 
     def _claim(self, *, timers: bool, limit: int) -> list[int]:
@@ -93,8 +93,9 @@ class Worker:
                 kinds=None if timers else MAIL_KINDS,
             )
 
-    def _claim_and_run(self, *, timers: bool, limit: int) -> int:
-        ids = self._claim(timers=timers, limit=limit)
+    def _fire_timers(self) -> int:
+        """Claim and run a batch of due timer jobs; how many were claimed."""
+        ids = self._claim(timers=True, limit=self.batch)
         if ids and not self._run_together(ids):
             for message_id in ids:  # one by one, so the failing job is retried alone
                 self._process(message_id)
@@ -153,7 +154,7 @@ class Worker:
     def _timer_loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                fired = self._claim_and_run(timers=True, limit=self.batch)
+                fired = self._fire_timers()
             except Exception:
                 log.exception("timer cycle failed; trying again shortly")
                 fired = 0

@@ -9,8 +9,9 @@ from sqlalchemy import DateTime, Float, literal, select, union_all
 
 from tests.conftest import Database
 from warroom.db.engine import SessionFactory
+from warroom.db.sql import seconds_between
 from warroom.db.uow import unit_of_work
-from warroom.reports.sql import elapsed, instant, seconds_between, value_list
+from warroom.reports.sql import elapsed, instant, value_list
 
 # Values whose shortest exact decimal needs 16 or 17 digits, and a NULL.
 AWKWARD = [0.1 + 0.2, 1 / 3, 2 / 3, 149.99999999999997, 1e-300, 123456.78901234567, -0.5]
