@@ -478,14 +478,9 @@ def test_links_with_a_wrong_token_are_refused(
 # The Comms Lead's reminder of the promised public update
 
 
-def test_the_comms_lead_is_reminded_before_the_promise_and_told_when_it_is_late(
-    client: TestClient,
-    people: People,
-    worker: Worker,
-    mail: Inbox,
-    clock: FixedClock,
-    components: dict[str, str],
-) -> None:
+def promised_by_bob(client: TestClient, people: People) -> str:
+    """An incident whose Comms Lead, @bob (mail at bob@example.com), promised an update in
+    30 minutes; its reference."""
     ok(
         client.post(
             "/api/v1/users/bob/contact-methods",
@@ -494,9 +489,21 @@ def test_the_comms_lead_is_reminded_before_the_promise_and_told_when_it_is_late(
         ),
         201,
     )
-    ref = declare(client, people.responder)["ref"]
+    ref: str = declare(client, people.responder)["ref"]
     ok(client.post(f"/api/v1/incidents/{ref}/roles", json={"comms": "bob"}, headers=people.admin))
     post(client, people.responder, "Down.", incident=ref, next_update_minutes=30)
+    return ref
+
+
+def test_the_comms_lead_is_reminded_before_the_promise_and_told_when_it_is_late(
+    client: TestClient,
+    people: People,
+    worker: Worker,
+    mail: Inbox,
+    clock: FixedClock,
+    components: dict[str, str],
+) -> None:
+    ref = promised_by_bob(client, people)
     drain(worker)
     assert reminders(mail, "bob@example.com") == []
 
@@ -527,17 +534,7 @@ def test_a_post_in_time_cancels_the_reminders(
     clock: FixedClock,
     components: dict[str, str],
 ) -> None:
-    ok(
-        client.post(
-            "/api/v1/users/bob/contact-methods",
-            json={"kind": "email", "target": "bob@example.com"},
-            headers=people.admin,
-        ),
-        201,
-    )
-    ref = declare(client, people.responder)["ref"]
-    ok(client.post(f"/api/v1/incidents/{ref}/roles", json={"comms": "bob"}, headers=people.admin))
-    post(client, people.responder, "Down.", incident=ref, next_update_minutes=30)
+    ref = promised_by_bob(client, people)
     clock.advance(timedelta(minutes=20))
     post(client, people.responder, "Fixed.", incident=ref, status="resolved")
     clock.advance(timedelta(hours=2))
