@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -276,7 +277,7 @@ class StatusPages:
         self.build = build
         self.base, self.host = base, host
         self.check_seconds = check_seconds
-        self.checked_at = 0.0
+        self.checked_at = -math.inf  # due at once (monotonic time may start near 0)
         self.current: _Generation | None = None  # None until a snapshot was first built
         self.failing = False
         self.lock = asyncio.Lock()
@@ -355,6 +356,26 @@ class StatusPages:
             log.debug("status page: version check failed again", exc_info=True)
         self.failing = True
 
+    def cached(self, path: str) -> Rendered | None:
+        """The page for ``path`` if it can be answered from memory now, without a version
+        check or a render; None when the next answer needs the event loop (page())."""
+        current = self.current
+        if current is None or time.monotonic() - self.checked_at > self.check_seconds:
+            return None
+        return current.rendered.get(path.rstrip("/") or "/")
+
+    def answer(
+        self, result: Rendered, head: bool, accept: bytes | None, condition: bytes | None
+    ) -> tuple[int, tuple[Header, ...], bytes]:
+        """Status, headers and body for ``result``: a 304, the gzipped or the plain bytes."""
+        if condition is not None and result.status == 200 and none_match(condition, result.tag):
+            self.responses[304] += 1
+            return 304, result.not_modified_headers, b""
+        self.responses[result.status] += 1
+        if accept is not None and accepts_gzip(accept):
+            return result.status, result.gzip_headers, b"" if head else result.gzipped
+        return result.status, result.plain_headers, b"" if head else result.body
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             self.responses[405] += 1
@@ -366,24 +387,16 @@ class StatusPages:
         except Exception:  # the page must answer even when rendering fails
             log.exception("status page: %s failed", path)
             result = UNAVAILABLE
-        accept, condition = _conditions(scope)
-        if condition is not None and result.status == 200 and none_match(condition, result.tag):
-            self.responses[304] += 1
-            await _send(send, 304, result.not_modified_headers, b"")
-            return
-        self.responses[result.status] += 1
-        head = scope["method"] == "HEAD"
-        if accept is not None and accepts_gzip(accept):
-            await _send(send, result.status, result.gzip_headers, b"" if head else result.gzipped)
-        else:
-            await _send(send, result.status, result.plain_headers, b"" if head else result.body)
+        accept, condition = conditions(scope["headers"])
+        status, headers, body = self.answer(result, scope["method"] == "HEAD", accept, condition)
+        await _send(send, status, headers, body)
 
 
-def _conditions(scope: Scope) -> tuple[bytes | None, bytes | None]:
+def conditions(headers: Iterable[Header]) -> tuple[bytes | None, bytes | None]:
     """Accept-Encoding and If-None-Match, in one pass over the request headers."""
     accept: bytes | None = None
     condition: bytes | None = None
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == b"accept-encoding":
             accept = value if accept is None else accept + b"," + value
         elif name == b"if-none-match":

@@ -58,7 +58,7 @@ class Front:
                     scope[ROUTE_KEY] = template
                     await self.metrics.timed(handler, scope, receive, send)
                     return
-        if self.status is not None and scope["type"] == "http" and _is_status(scope["path"]):
+        if self.status is not None and scope["type"] == "http" and is_status(scope["path"]):
             # Counted by the status app itself (StatusPageCollector): the timed wrapper
             # cost ~10 % of the throughput of a spike of cached answers.
             await self.status(scope, receive, send)
@@ -79,7 +79,7 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(("/status/subscribe", "/status/unsubscribe"))
 
 
-def _is_status(path: str) -> bool:
+def is_status(path: str) -> bool:
     """The cached public pages; sign-up pages are ordinary routes (they take forms)."""
     if path.startswith(("/status/subscribe", "/status/unsubscribe")):
         return False
