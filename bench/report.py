@@ -107,6 +107,22 @@ def _updates_sql(backend: str) -> str:
     )
 
 
+def _on_time_sql() -> str:
+    """Each incident's count of updates posted by the due time in force (as post_update keeps it).
+
+    Update k lands (id * 37 * k) % 401 - 200 s off its slot; the first is due a
+    cadence after declaring (on time when not after its slot), each later one a
+    cadence after the one before (on time when it lands no later off its slot).
+    """
+    off = [f"(id * {37 * k}) % 401" for k in (1, 2, 3)]
+    on_time = [f"{off[0]} <= 200", f"{off[1]} <= {off[0]}", f"{off[2]} <= {off[1]}"]
+    counted = " + ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END" for c in on_time)
+    return (
+        f"UPDATE incident SET updates_on_time = {counted}"
+        " WHERE severity_level IN (SELECT level FROM severity WHERE update_cadence_seconds > 0)"
+    )
+
+
 def _postmortems_sql(backend: str) -> list[str]:
     """Postmortems (due in 5 days) and two action items each for resolved SEV-1/2 incidents.
 
@@ -150,6 +166,7 @@ def add_related_rows(backend: str, url: str) -> None:
             statements = [
                 *_alerts_sql(backend),
                 _updates_sql(backend),
+                _on_time_sql(),
                 *_postmortems_sql(backend),
             ]
             for statement in statements:

@@ -147,6 +147,26 @@ def test_update_posted_after_it_was_due_is_flagged_late(staffed, clock):
     assert incident.next_update_due_at == clock.now() + 15 * MIN
 
 
+def test_updates_by_the_due_time_in_force_are_counted_on_the_incident(staffed, clock):
+    session, alice, incident = staffed
+    clock.advance(15 * MIN)  # due at declaration + 15 min: exactly on time
+    _post(session, clock, alice, incident)
+    clock.advance(16 * MIN)  # a minute late
+    _post(session, clock, alice, incident)
+    clock.advance(1 * MIN)  # early for the next one: on time
+    _post(session, clock, alice, incident)
+    _phase(session, clock, alice, incident, Phase.RESOLVED)
+    clock.advance(1 * MIN)  # nothing is due once resolved: not counted as on time
+    _post(session, clock, alice, incident)
+    assert incident.updates_on_time == 2
+    kept = [
+        e.data["late"]
+        for e in incident_service.timeline(session=session, incident=incident)
+        if e.kind == "update_posted"
+    ]
+    assert kept == [False, True, False, False]
+
+
 def test_update_on_a_resolved_incident_schedules_nothing(staffed, clock):
     session, alice, incident = staffed
     _phase(session, clock, alice, incident, Phase.RESOLVED)

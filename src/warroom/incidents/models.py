@@ -73,6 +73,9 @@ class Incident(Base):
     # Counted as they happen so the program report need not scan timelines.
     impact_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     severity_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Internal updates posted by the due time in force when each was posted (the
+    # report's update-cadence compliance), counted as they are posted.
+    updates_on_time: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

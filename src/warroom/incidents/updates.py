@@ -121,7 +121,10 @@ def post_update(
         body=body,
     )
     session.add(update)
-    was_late = incident.next_update_due_at is not None and now > incident.next_update_due_at
+    due = incident.next_update_due_at  # the due time in force when this one is posted
+    was_late = due is not None and now > due
+    if due is not None and now <= due:
+        incident.updates_on_time = (incident.updates_on_time or 0) + 1
     incident.next_update_due_at = due_at
     incident.updated_at = now
     incident.version += 1

@@ -44,15 +44,17 @@ def percentile(ordered: Sequence[float], fraction: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def stat(values: Sequence[float], mean: float | None) -> Stat:
+def stat(values: Sequence[float], mean: float | None, unit: float = 1.0) -> Stat:
     """The count, median and p90 of ``values`` (in any order) beside their ``mean``.
 
-    The mean comes from the database, which summed the same values.
+    The mean comes from the database, which summed the same values. Median and
+    p90 are divided by ``unit`` (60,000 for values in ms, figures in minutes).
     """
     if not values:
         return Stat(0, mean, None, None)
     ordered = sorted(values)
-    return Stat(len(ordered), mean, percentile(ordered, 0.5), percentile(ordered, 0.9))
+    median, p90 = percentile(ordered, 0.5), percentile(ordered, 0.9)
+    return Stat(len(ordered), mean, median / unit, p90 / unit)
 
 
 def ratio(met: int, known: int) -> float | None:

@@ -64,7 +64,10 @@ def _group(total: queries.Totals) -> Group:
     return Group(
         key=total.key,
         incidents=total.incidents,
-        stats={m: rules.stat(total.values[m], total.means[m]) for m in queries.MEASURES},
+        stats={
+            m: rules.stat(total.values[m], total.means[m], queries.MS_PER_MINUTE)
+            for m in queries.MEASURES
+        },
         ack_compliance=rules.ratio(*total.ratios["ack_met"]),
         update_compliance=(due - late) / due if due else None,
         phase_windows_met={

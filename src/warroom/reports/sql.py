@@ -1,16 +1,17 @@
 """The report's SQL expressions that SQLite and PostgreSQL spell differently.
 
-Durations are floating-point seconds on both. SQLite converts each timestamp
-once to seconds (julianday) and subtracts those. PostgreSQL subtracts the
-timestamps themselves, exactly, and converts only the difference, with
-date_part(), as warroom.db.sql.seconds_between does (see there why).
+Durations are floating-point seconds on both: each timestamp is converted
+once to seconds since the epoch (SQLite: julianday, PostgreSQL: date_part,
+a double either way) and the instants are subtracted. Epoch seconds in a
+double blur the microseconds a little (SQLite's julianday more), so the report
+rounds every duration to whole milliseconds before using it (millis()).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import BigInteger, Float, String, cast, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -34,7 +35,7 @@ def _sqlite_instant(element: instant, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(instant, "postgresql")
 def _postgresql_instant(element: instant, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = sql_arguments(element, compiler, **kw)
-    return str(value)
+    return f"date_part('epoch', {value})"
 
 
 class elapsed(FunctionElement[float]):  # noqa: N801 (reads like the SQL function it is)
@@ -54,14 +55,23 @@ def _sqlite_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(elapsed, "postgresql")
 def _postgresql_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
     end, start = sql_arguments(element, compiler, **kw)
-    return f"date_part('epoch', {end} - {start})"
+    return f"({end} - {start})"
+
+
+def millis(seconds: Any) -> Any:
+    """Whole milliseconds, as every duration is stored and compared.
+
+    Rounding takes off the floating-point blur of epoch arithmetic (an ack on
+    a 15-minute target must not come out as 900.00002 s and miss it); integers
+    also list and read back at about half the cost of exact floats.
+    """
+    return cast(func.round(seconds * 1000), BigInteger)
 
 
 class value_list(FunctionElement[str]):  # noqa: N801 (reads like the SQL aggregate it is)
-    """``value_list(x)``: a group's non-null values of ``x`` as comma-separated text.
+    """``value_list(x)``: a group's non-null integers ``x`` as comma-separated text.
 
-    Each value is printed so that float() reads back the very number the
-    database holds; NULL when the group has none.
+    NULL when the group has none.
     """
 
     type = String()
@@ -72,14 +82,10 @@ class value_list(FunctionElement[str]):  # noqa: N801 (reads like the SQL aggreg
 @compiles(value_list, "sqlite")
 def _sqlite_value_list(element: value_list, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = sql_arguments(element, compiler, **kw)
-    # CAST(... AS TEXT) keeps 15 digits; a double needs 17 to read back
-    # unchanged. printf() prints NULL as 0.0, so NULLs are kept out first.
-    return f"group_concat(CASE WHEN {value} IS NOT NULL THEN printf('%!.17g', {value}) END)"
+    return f"group_concat({value})"  # skips NULLs; integers print exactly
 
 
 @compiles(value_list, "postgresql")
 def _postgresql_value_list(element: value_list, compiler: SQLCompiler, **kw: Any) -> str:
     (value,) = sql_arguments(element, compiler, **kw)
-    # float8 prints in the shortest form that reads back exactly, provided
-    # extra_float_digits is above 0 (the default, and set by the report).
     return f"string_agg(CAST({value} AS TEXT), ',')"

@@ -1,0 +1,49 @@
+"""Migrations that fill new columns from existing rows fill them as the code keeps them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import Database
+from tests.factories import make_incident, make_user
+from warroom.clock import FixedClock
+from warroom.db import migrate
+from warroom.db.engine import make_session_factory
+from warroom.db.uow import unit_of_work
+from warroom.incidents import updates
+from warroom.incidents.models import Incident
+from warroom.incidents.schemas import UpdateCreate
+
+BACKENDS = pytest.mark.parametrize("committed_database", ["sqlite", "postgresql"], indirect=True)
+BEFORE_UPDATES_ON_TIME = "72be4eba8b65"
+MIN = timedelta(minutes=1)
+
+
+@BACKENDS
+def test_updates_on_time_are_counted_from_the_updates_already_posted(
+    committed_database: Database, clock: FixedClock
+) -> None:
+    # Posted (minutes after declaring) on a SEV-1's 15-minute cadence: on time,
+    # late (due at 25), on time (due at 41): 2; and one incident without updates.
+    offsets = {"twice": [10, 26, 40], "none": []}
+    sessions = make_session_factory(committed_database.engine)
+    with unit_of_work(sessions) as session:
+        alice = make_user(session, clock.now())
+        for title, minutes in offsets.items():
+            incident = make_incident(session, clock.now(), alice, title=title, severity=1)
+            for minute in minutes:
+                updates.post_update(
+                    session=session,
+                    now=clock.now() + minute * MIN,
+                    actor=alice,
+                    incident=incident,
+                    update_in=UpdateCreate(),
+                )
+    migrate.downgrade(committed_database.engine, BEFORE_UPDATES_ON_TIME)
+    migrate.upgrade(committed_database.engine)
+    with unit_of_work(sessions, write=False) as session:
+        counted = dict(session.execute(select(Incident.title, Incident.updates_on_time)).all())
+    assert counted == {"twice": 2, "none": 0}
