@@ -22,6 +22,27 @@ BEFORE_UPDATES_ON_TIME = "72be4eba8b65"
 MIN = timedelta(minutes=1)
 
 
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert (
+        migrate.head_revision() == ScriptDirectory.from_config(migrate._config()).get_current_head()
+    )
+
+
+@BACKENDS
+def test_the_current_revision_is_read_without_alembic(committed_database: Database) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    with committed_database.engine.connect() as connection:
+        expected = MigrationContext.configure(connection).get_current_revision()
+    assert (
+        migrate.current_revision(committed_database.engine) == expected == migrate.head_revision()
+    )
+    migrate.downgrade(committed_database.engine, "base")
+    assert migrate.current_revision(committed_database.engine) is None
+
+
 @BACKENDS
 def test_updates_on_time_are_counted_from_the_updates_already_posted(
     committed_database: Database, clock: FixedClock

@@ -1,15 +1,16 @@
 """Commands that work on the database directly (server side).
 
 Imported lazily by the thin command functions in server.py and users.py, so
-that client commands do not pay for SQLAlchemy, Alembic and uvicorn at start.
+that client commands do not pay for SQLAlchemy and Alembic at start.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
 
-import uvicorn
 from pydantic import ValidationError
 
 from warroom.cli import context, demo
@@ -55,19 +56,22 @@ def serve(
     context.database(config)  # refuse to start on a database that is not migrated
     bind_host, bind_port = host or config.host, port or config.port
     console.print(f"warroom serving {config.base_url} (listening on {bind_host}:{bind_port})")
-    uvicorn.run(
-        "warroom.web.asgi:app_factory",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers or config.workers,
-        log_level=config.log_level,
-        access_log=config.log_level == "debug",
-        proxy_headers=True,
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "workers": workers or config.workers,
+        "log_level": config.log_level,
+        "access_log": config.log_level == "debug",
+        "proxy_headers": True,
         # One system call per response instead of two (web/protocol.py).
-        http="warroom.web.protocol:HttpProtocol",
-        server_header=False,
-    )
+        "http": "warroom.web.protocol:HttpProtocol",
+        "server_header": False,
+    }
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The CLI's imports stay out of the serving processes (web/supervise.py).
+    command = [sys.executable, "-m", "warroom.web.supervise", json.dumps(options)]
+    os.execv(sys.executable, command)  # noqa: S606 (our own interpreter, no shell involved)
 
 
 def run_worker() -> None:

@@ -1,21 +1,32 @@
-"""Schema migrations: upgrade to head and tell whether a database is current."""
+"""Schema migrations: upgrade to head and tell whether a database is current.
+
+Alembic (about 10 MB per process) is imported only to migrate: the server
+asks for the head and current revisions on start and on every /readyz, which
+read the migration files and the alembic_version table directly.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+REVISION = re.compile(r'^revision: str = "(\w+)"', re.MULTILINE)
+DOWN_REVISION = re.compile(r'^down_revision: str \| None = (?:"(\w+)"|None)', re.MULTILINE)
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -23,11 +34,15 @@ def _config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema up to ``revision``."""
+    from alembic import command
+
     _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the database schema back to ``revision`` (to run older code)."""
+    from alembic import command
+
     _migrate(engine, command.downgrade, revision)
 
 
@@ -72,14 +87,30 @@ def _check_foreign_keys(connection: Connection) -> None:
 
 
 def head_revision() -> str | None:
-    """The newest migration shipped with this code."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The newest migration shipped with this code: the one no other revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in VERSIONS_DIR.glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        found = REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = DOWN_REVISION.search(source)
+        if down is not None and down.group(1):
+            revised.add(down.group(1))
+    heads = revisions - revised
+    if len(heads) > 1:
+        raise RuntimeError(f"migrations have several heads: {sorted(heads)}")
+    return heads.pop() if heads else None
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None when it has none."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def is_current(engine: Engine) -> bool:

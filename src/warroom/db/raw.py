@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -39,6 +38,11 @@ class RawStatements:
         self._dbapi: Any = driver
         self._postgres = connection.dialect.name == "postgresql"
         self._sql_cache: dict[str, str] = {}
+        self._jsonb: Any = None
+        if self._postgres:  # imported here: psycopg costs ~10 MB a process that uses SQLite
+            from psycopg.types.json import Jsonb
+
+            self._jsonb = Jsonb
 
     def _sql(self, sql: str) -> str:
         if not self._postgres:
@@ -54,7 +58,7 @@ class RawStatements:
             return utc if self._postgres else utc.strftime(SQLITE_TIME)
         if isinstance(value, Json):
             if self._postgres:
-                return Jsonb(value.value)
+                return self._jsonb(value.value)
             return orjson.dumps(value.value).decode()
         return value
 

@@ -7,12 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from warroom.errors import Invalid
+
+if TYPE_CHECKING:
+    import holidays
 
 MIN_TIMEOUT = timedelta(minutes=1)
 MAX_TIMEOUT = timedelta(hours=24)
@@ -280,6 +281,8 @@ def _calendar(hours: BusinessHours) -> tuple[ZoneInfo, holidays.HolidayBase | No
         if hours.subdivision is not None:
             raise Invalid("a subdivision needs a country", field="subdivision")
         return zone, None
+    import holidays  # here: its country tables cost every process ~4 MB, few policies use them
+
     try:
         return zone, holidays.country_holidays(hours.country, subdiv=hours.subdivision)
     except NotImplementedError as exc:  # how `holidays` says it has no such country
