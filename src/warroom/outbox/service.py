@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Select, Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +57,30 @@ def enqueue(
     return made
 
 
+def _due(now: datetime, kinds: tuple[str, ...] | None, not_kinds: tuple[str, ...]) -> Select[int]:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.status == Status.PENDING.value,
+        OutboxMessage.due_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    )
+    if kinds is not None:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    if not_kinds:
+        query = query.where(OutboxMessage.kind.not_in(not_kinds))
+    return query
+
+
+def any_due(
+    *,
+    session: Session,
+    now: datetime,
+    kinds: tuple[str, ...] | None = None,
+    not_kinds: tuple[str, ...] = (),
+) -> bool:
+    """Whether claim() would find a message: a read, where a claim takes the write lock."""
+    return session.scalar(_due(now, kinds, not_kinds).limit(1)) is not None
+
+
 def claim(
     *,
     session: Session,
@@ -68,20 +92,8 @@ def claim(
     not_kinds: tuple[str, ...] = (),
 ) -> list[int]:
     """Lock up to ``limit`` due messages (of ``kinds``, if given) for ``worker``; oldest first."""
-    query = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == Status.PENDING.value,
-            OutboxMessage.due_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-        )
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    if kinds is not None:
-        query = query.where(OutboxMessage.kind.in_(kinds))
-    if not_kinds:
-        query = query.where(OutboxMessage.kind.not_in(not_kinds))
+    query = _due(now, kinds, not_kinds).order_by(OutboxMessage.due_at, OutboxMessage.id)
+    query = query.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.scalars(query))

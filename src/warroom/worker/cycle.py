@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from uuid import uuid4
 
@@ -69,15 +70,26 @@ class Worker:
         time and never hold a due escalation back for long.
         """
         done = self._fire_timers()
+        return done + self._deliver(between=self._fire_timers)
+
+    def _deliver(self, between: Callable[[], int] | None = None) -> int:
+        """Deliver a few due messages, calling ``between`` after each; how many were claimed."""
         deliveries = self._claim(timers=False, limit=DELIVERY_BATCH)
         for message_id in deliveries:
             self._process(message_id)
-            done += self._fire_timers()
-        return done + len(deliveries)
+            if between is not None:
+                between()
+        return len(deliveries)
 
     def _claim(self, *, timers: bool, limit: int) -> list[int]:
         """Claim due messages of one lane; empty when this SQLite worker lacks the lease."""
         now = self.clock.now()
+        kinds, not_kinds = (None, MAIL_KINDS) if timers else (MAIL_KINDS, ())
+        # Idle, a worker asks several times a second: a read answers, where a claim
+        # takes the write lock and writes the lease (a fraction of the idle CPU).
+        with unit_of_work(self.sessions, write=False) as session:
+            if not outbox.any_due(session=session, now=now, kinds=kinds, not_kinds=not_kinds):
+                return []
         with unit_of_work(self.sessions, write=True) as session:
             if self.single_holder and not outbox.lease(
                 session=session, now=now, name=LEASE, holder=self.name, ttl=self.lease_ttl
@@ -89,8 +101,8 @@ class Worker:
                 worker=self.name,
                 limit=limit,
                 lock_for=self.lock_for,
-                not_kinds=MAIL_KINDS if timers else (),
-                kinds=None if timers else MAIL_KINDS,
+                not_kinds=not_kinds,
+                kinds=kinds,
             )
 
     def _fire_timers(self) -> int:
@@ -141,7 +153,7 @@ class Worker:
         timers.start()
         while not stop.is_set():
             try:
-                claimed = self.run_once()
+                claimed = self._deliver()  # the timer thread fires the timers
             except Exception:
                 log.exception("worker cycle failed; trying again shortly")
                 claimed = 0
