@@ -39,6 +39,8 @@ class RawStatements:
         self._postgres = connection.dialect.name == "postgresql"
         self._sql_cache: dict[str, str] = {}
         self._jsonb: Any = None
+        self._last_time: datetime | None = None
+        self._last_stored: Any = None
         if self._postgres:  # imported here: psycopg costs ~10 MB a process that uses SQLite
             from psycopg.types.json import Jsonb
 
@@ -53,9 +55,18 @@ class RawStatements:
         return converted
 
     def _value(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or kind is int or value is None or kind is bool or kind is float:
+            return value  # most parameters: checked first, by exact type (the hot path)
         if isinstance(value, datetime):
+            # A batch's events share one ``now``, passed several times per event:
+            # converting it once saves most of the strftime calls.
+            if value is self._last_time:
+                return self._last_stored
             utc = value.astimezone(UTC)
-            return utc if self._postgres else utc.strftime(SQLITE_TIME)
+            stored = utc if self._postgres else utc.strftime(SQLITE_TIME)
+            self._last_time, self._last_stored = value, stored
+            return stored
         if isinstance(value, Json):
             if self._postgres:
                 return self._jsonb(value.value)
