@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import Database
 from tests.factories import make_incident, make_user
+from tests.integration.alerts.world import build_world, event
 from warroom.clock import FixedClock
 from warroom.db import migrate
 from warroom.db.engine import make_session_factory
@@ -19,6 +21,7 @@ from warroom.incidents.schemas import UpdateCreate
 
 BACKENDS = pytest.mark.parametrize("committed_database", ["sqlite", "postgresql"], indirect=True)
 BEFORE_UPDATES_ON_TIME = "72be4eba8b65"
+BEFORE_FIRST_ALERT_AT = "5b0e7c2d9a41"
 MIN = timedelta(minutes=1)
 
 
@@ -68,3 +71,18 @@ def test_updates_on_time_are_counted_from_the_updates_already_posted(
     with unit_of_work(sessions, write=False) as session:
         counted = dict(session.execute(select(Incident.title, Incident.updates_on_time)).all())
     assert counted == {"twice": 2, "none": 0}
+
+
+@BACKENDS
+def test_first_alert_times_are_taken_from_the_alerts_already_grouped(
+    committed_database: Database, clock: FixedClock
+) -> None:
+    world = build_world(make_session_factory(committed_database.engine), clock)
+    for key, minutes_ago in (("late", 2), ("early", 7), ("unknown", None)):
+        at = None if minutes_ago is None else clock.now() - minutes_ago * MIN
+        world.ingest(replace(event(key=key), occurred_at=at))
+    migrate.downgrade(committed_database.engine, BEFORE_FIRST_ALERT_AT)
+    migrate.upgrade(committed_database.engine)
+    with unit_of_work(world.sessions, write=False) as session:
+        kept = session.scalars(select(Incident.first_alert_at)).one()
+    assert kept == clock.now() - 7 * MIN

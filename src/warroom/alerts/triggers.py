@@ -52,6 +52,10 @@ INSERT_ALERT = (
     "occurred_at, first_seen_at, last_seen_at, grouping_reason, matched_rule) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id"
 )
+FIRST_ALERT = (
+    "UPDATE incident SET first_alert_at = ? "
+    "WHERE id = ? AND (first_alert_at IS NULL OR first_alert_at > ?)"
+)
 INSERT_TIMELINE = (
     "INSERT INTO timeline_entry (incident_id, at, recorded_at, actor_id, kind, text, data) "
     "VALUES (?, ?, ?, NULL, 'alert_triggered', ?, ?)"
@@ -94,6 +98,8 @@ class _Context:
     targets: dict[str, _Target] = field(default_factory=dict)
     open_incident: dict[int, int | None] = field(default_factory=dict)
     open_ids: set[int] = field(default_factory=set)
+    # incident id -> an alert start time its first_alert_at is known to be at or before
+    first_alert: dict[int, datetime] = field(default_factory=dict)
 
 
 def _context(session: Session) -> _Context:
@@ -230,6 +236,7 @@ def _open(
     )
     assert row is not None  # INSERT ... RETURNING always answers
     alert_id = int(row[0])
+    _note_first_alert(context, incident_id, event.occurred_at)
     text = f"Alert {event.severity.value}: {event.summary[:300]} ({placement.reason})"
     data = {
         "alert_id": alert_id,
@@ -239,6 +246,21 @@ def _open(
     }
     context.raw.run(INSERT_TIMELINE, [incident_id, now, now, text, Json(data)])
     return IngestResult(Outcome.NEW, event.dedup_key, alert_id, format_ref(incident_id))
+
+
+def _note_first_alert(context: _Context, incident_id: int, started: datetime | None) -> None:
+    """Keep the incident's earliest alert start (the report's impact start for MTTD).
+
+    Alerts mostly arrive in the order they started, so this is one UPDATE per
+    incident per transaction: later alerts that started no earlier need none.
+    """
+    if started is None:
+        return
+    known = context.first_alert.get(incident_id)
+    if known is not None and started >= known:
+        return
+    context.raw.run(FIRST_ALERT, [started, incident_id, started])
+    context.first_alert[incident_id] = started
 
 
 def _new_incident(

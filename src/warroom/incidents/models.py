@@ -76,6 +76,9 @@ class Incident(Base):
     # Internal updates posted by the due time in force when each was posted (the
     # report's update-cadence compliance), counted as they are posted.
     updates_on_time: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The earliest start time of the alerts grouped into it (the report's impact
+    # start for MTTD), kept as alerts arrive instead of looked up per incident.
+    first_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -41,7 +41,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import DropTable
 from sqlalchemy.sql.elements import ColumnElement
 
-from warroom.alerts.models import Alert
 from warroom.db.base import UTCDateTime
 from warroom.incidents.models import Incident, Severity, incident_service
 from warroom.postmortems.models import Postmortem
@@ -76,12 +75,6 @@ def _in_period(period: Period) -> ColumnElement[bool]:
 def _stamps(now: datetime, period: Period) -> CTE:
     """Each incident's timestamps as instant()s, each converted once."""
     at_now = literal(now, UTCDateTime())
-    first_alert = (
-        select(func.min(Alert.occurred_at))
-        .where(Alert.incident_id == Incident.id)
-        .correlate(Incident)
-        .scalar_subquery()
-    )
     pm_on_time = case(
         (Incident.postmortem_status.is_(None) | Postmortem.due_at.is_(None), None),
         (
@@ -99,7 +92,7 @@ def _stamps(now: datetime, period: Period) -> CTE:
             Severity.update_cadence_seconds.label("cadence"),
             instant(DETECTED).label("detected"),
             instant(Incident.declared_at).label("declared"),
-            instant(first_alert).label("first_alert"),
+            instant(Incident.first_alert_at).label("first_alert"),
             instant(Incident.acknowledged_at).label("acked"),
             instant(Incident.triage_at).label("triage"),
             instant(Incident.investigating_at).label("investigating"),
@@ -119,8 +112,8 @@ def _stamps(now: datetime, period: Period) -> CTE:
         .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
         .where(_in_period(period))
         # MATERIALIZED: otherwise the databases merge this select into the
-        # outer one and look up the first alert (and, in SQLite, convert each
-        # timestamp) once per use in _columns() rather than once per incident.
+        # outer one and convert each timestamp once per use in _columns()
+        # rather than once per incident.
         .cte("stamps")
         .prefix_with("MATERIALIZED")
     )
@@ -190,9 +183,9 @@ def _settle_postgresql(session: Session) -> None:
     """PostgreSQL settings for the rest of the report's transaction.
 
     jit: compiling plans to machine code pays off on queries that run for
-    many seconds. The report's run for a fraction of one, but the first-alert
-    lookup per incident lifts their estimated cost past the JIT thresholds,
-    and compiling took longer (about 0.4 s) than running.
+    many seconds. The report's run for a fraction of one, but their estimated
+    cost over 100,000 incidents passes the JIT thresholds, and compiling took
+    longer (about 0.4 s) than running.
     work_mem: pairing 100,000 incidents with their teams overflowed the
     default 4 MB to disk in batches (a third of that query's time).
     """

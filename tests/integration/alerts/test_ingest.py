@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+
+from sqlalchemy import select
 
 from tests.factories import make_incident
 from tests.integration.alerts.world import World, event
+from warroom.alerts import service as alert_service
 from warroom.alerts.events import Action, AlertSeverity
-from warroom.alerts.models import Alert
+from warroom.alerts.models import Alert, Integration
 from warroom.alerts.rules import Outcome
 from warroom.db.uow import unit_of_work
 from warroom.incidents import service as incident_service
@@ -183,3 +187,28 @@ def test_alert_ack_on_an_incident_a_person_already_acked(world: World):
     assert world.ingest(event(Action.ACKNOWLEDGE)).outcome is Outcome.ACKNOWLEDGE
     assert world.alerts()[0]["status"] == "acknowledged"
     assert world.incidents()[0]["acknowledged_at"] == world.clock.now() - MIN
+
+
+def test_the_incident_keeps_the_earliest_start_of_its_alerts(world: World):
+    def started(key: str, minutes_ago: int | None) -> Incident:
+        at = None if minutes_ago is None else world.clock.now() - minutes_ago * MIN
+        world.ingest(replace(event(key=key), occurred_at=at))
+        with unit_of_work(world.sessions, write=False) as session:
+            incident = session.scalars(select(Incident)).one()
+            session.expunge(incident)
+            return incident
+
+    assert started("a", 5).first_alert_at == world.clock.now() - 5 * MIN
+    assert started("b", 2).first_alert_at == world.clock.now() - 5 * MIN  # later: kept
+    assert started("c", 9).first_alert_at == world.clock.now() - 9 * MIN  # earlier: taken
+    assert started("d", None).first_alert_at == world.clock.now() - 9 * MIN  # unknown: kept
+    # In one transaction too, where the earliest start seen is remembered.
+    with unit_of_work(world.sessions) as session:
+        found = session.get(Integration, world.checkout)
+        assert found is not None
+        for key, minutes in (("e", 1), ("f", 12), ("g", 3)):
+            ev = replace(event(key=key), occurred_at=world.clock.now() - minutes * MIN)
+            alert_service.ingest(
+                session=session, now=world.clock.now(), integration=found, event=ev
+            )
+    assert started("h", 0).first_alert_at == world.clock.now() - 12 * MIN
