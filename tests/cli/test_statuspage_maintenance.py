@@ -136,10 +136,13 @@ def test_a_maintenance_run_by_hand(server: Deployment) -> None:
         "--end",
         (starts + timedelta(hours=1)).replace(tzinfo=ZONE).isoformat(),
         "--component",
-        "Public API",
+        "Checkout",
         "--message",
         "The API may drop connections briefly.",
     )
+    update = ("update", made["id"], "--status", "scheduled", "--message", "API only, in fact.")
+    rescoped = assert_ok(cli(server, *update, "--component", "Public API"))
+    assert "(Public API) ->" in rescoped.out
     started = assert_ok(
         cli(server, "update", made["id"], "--status", "in_progress", "--message", "Starting now.")
     )
@@ -160,6 +163,7 @@ def test_a_maintenance_run_by_hand(server: Deployment) -> None:
         "Completed",
         "Verifying",
         "In progress",
+        "Scheduled",
         "Scheduled",
     ]
 

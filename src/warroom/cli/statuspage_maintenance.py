@@ -153,14 +153,19 @@ def update(
         str | None, typer.Option(help=f"move the start (only while scheduled); {ZONE_HELP}")
     ] = None,
     end: Annotated[str | None, typer.Option(help=f"move the end; {ZONE_HELP}")] = None,
+    component: Annotated[
+        list[str] | None,
+        typer.Option(help="the components instead (repeatable; only while scheduled)"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Post an update: start, verify or complete it by hand, or move its window."""
+    """Post an update: start, verify or complete it by hand, move its window or its components."""
     body = {
         "status": _status(status),
         "message": _message(message),
         "scheduled_for": _time(start, "--start") if start else None,
         "scheduled_until": _time(end, "--end") if end else None,
+        "components": component or None,
     }
     data = Client.from_env().post(_path(maintenance_id) + "/updates", body)
     if as_json:

@@ -83,6 +83,7 @@ class MaintenanceUpdate:
     message: str
     scheduled_for: datetime | None = None
     scheduled_until: datetime | None = None
+    components: list[str] | None = None  # the new set; only while it stays scheduled
 
 
 def _title(text: str) -> str:
@@ -194,6 +195,8 @@ def post_update(
         )
     message = _message(update.message)
     moved = _reschedule(now, maintenance, update)
+    if update.components is not None:
+        _rescope(session, was, maintenance, update)
     made = _move(session, now, actor, maintenance, update.status, message)
     for step, at in moved:
         _set_timer(session, now, maintenance, step, at)
@@ -225,6 +228,21 @@ def _reschedule(
         raise Invalid("scheduled_until must be after scheduled_for", field="scheduled_until")
     maintenance.scheduled_for, maintenance.scheduled_until = starts, ends
     return moved
+
+
+def _rescope(
+    session: Session, was: MaintenanceStatus, maintenance: StatusIncident, update: MaintenanceUpdate
+) -> None:
+    """A new set of components, before any of them was put under maintenance."""
+    if was is not MaintenanceStatus.SCHEDULED or update.status is not MaintenanceStatus.SCHEDULED:
+        # Started, its components carry its status; swapping them mid-window would
+        # leave some under maintenance with nothing to end it.
+        raise Invalid(
+            "components change only while the maintenance stays scheduled; "
+            "complete this one and schedule another",
+            field="components",
+        )
+    maintenance.component_ids = [c.id for c in _components(session, update.components or [])]
 
 
 def _move(

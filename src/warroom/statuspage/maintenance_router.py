@@ -140,6 +140,7 @@ def post_update(
         message=body.message,
         scheduled_for=org_time(request, body.scheduled_for, "scheduled_for"),
         scheduled_until=org_time(request, body.scheduled_until, "scheduled_until"),
+        components=body.components,
     )
     with unit_of_work(sessions) as session:
         found = maintenance.get_by_public_id(

@@ -37,7 +37,7 @@ class MaintenanceCreate(StrictModel):
 
 
 class MaintenanceUpdateCreate(StrictModel):
-    """A post on a maintenance; new times move its window.
+    """A post on a maintenance; new times move its window, new components replace its own.
 
     ``completed`` before it started calls the maintenance off (the public
     statuses have no "cancelled"): say so in the message.
@@ -49,6 +49,12 @@ class MaintenanceUpdateCreate(StrictModel):
         default=None, description=f"{TIME_HELP}; only while it stays scheduled"
     )
     scheduled_until: datetime | None = Field(default=None, description=TIME_HELP)
+    components: list[ComponentName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the components under maintenance instead; only while it stays scheduled",
+    )
 
 
 class MaintenancePostRead(BaseModel):

@@ -541,6 +541,41 @@ def test_bad_updates_are_refused_naming_the_field(
     assert len(shown(client, people, made)["updates"]) == 1
 
 
+def test_a_scheduled_maintenance_takes_other_components(
+    client: TestClient, people: People, shop: dict[str, str], clock: FixedClock, worker: Worker
+) -> None:
+    made = schedule(client, people.responder)
+    moved = ok(update(client, people.bob, made, "scheduled", components=["API", "Search"]), 201)
+    assert sorted(moved["components"]) == ["API", "Search"]
+    [listed] = document(client, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"]
+    assert sorted(c["name"] for c in listed["components"]) == ["API", "Search"]
+    at(clock, START, worker)
+    assert statuses(client) == {
+        "Checkout": "operational",
+        "Search": "under_maintenance",
+        "API": "under_maintenance",
+    }
+    # Started, its components carry its status: they no longer change.
+    answer = update(client, people.bob, made, "in_progress", components=["Checkout"])
+    assert (answer.status_code, error_fields(answer.json())) == (422, ["components"])
+    at(clock, END, worker)
+    assert set(statuses(client).values()) == {"operational"}
+
+
+def test_components_of_an_update_are_checked(
+    client: TestClient, people: People, shop: dict[str, str]
+) -> None:
+    made = schedule(client, people.responder)
+    for components in ([], ["Nope"], ["API"] * 201):
+        answer = update(client, people.bob, made, "scheduled", components=components)
+        assert answer.status_code in (404, 422), answer.text
+        assert error_fields(answer.json()) == ["components"], answer.text
+    assert shown(client, people, made)["components"] == ["Checkout", "Search"]
+    answer = update(client, people.bob, made, "in_progress", components=["API"])
+    assert (answer.status_code, error_fields(answer.json())) == (422, ["components"])
+    assert shown(client, people, made)["status"] == "scheduled"  # refused whole: not started
+
+
 # Components shared with other incidents and maintenances
 
 
