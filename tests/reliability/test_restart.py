@@ -22,7 +22,8 @@ from tests.reliability import fired_at, level_due, now, open_fired, organise, re
 from tests.reliability.conftest import Database, Mail, Processes, environ
 from warroom.db.uow import unit_of_work
 from warroom.incidents.rules import format_ref
-from warroom.outbox.models import WorkerLease
+from warroom.outbox import service as outbox
+from warroom.outbox.models import OutboxMessage, WorkerLease
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("reliability")]
 
@@ -56,11 +57,22 @@ def _arrivals(mail: Mail, ids: list[int]) -> dict[int, float]:
 
 
 def _cycling(database: Database) -> None:
-    """Wait until the server's worker has run a cycle (on SQLite: holds the lease)."""
-    if database.backend == "sqlite":
-        wait_until(lambda: _lease_lapses(database) > time.time(), 10.0, "the worker's lease")
-    else:
-        time.sleep(1.0)
+    """Wait until the server's worker has run a cycle with work in it (on SQLite: holds the lease).
+
+    An idle worker takes no lease (it only reads whether anything is due), so the
+    probe is a message of a kind no handler knows: dead-lettered as soon as a
+    cycle claims it.
+    """
+    key = f"probe-{time.time_ns()}"
+    with unit_of_work(database.sessions) as session:
+        outbox.enqueue(session=session, now=now(), kind="probe", key=key, due_at=now(), payload={})
+
+    def settled() -> bool:
+        with unit_of_work(database.sessions, write=False) as session:
+            status = session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == key))
+        return status != "pending"
+
+    wait_until(settled, 10.0, "the worker to claim a message")
 
 
 def _lease_lapses(database: Database) -> float:
