@@ -18,11 +18,27 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 @dataclass
 class Inbox:
-    """Messages the server accepted, in order; ``refuse`` makes it answer 451."""
+    """Messages the server accepted, in order; ``refuse`` makes it answer 451.
+
+    Addresses in ``unknown`` are refused at RCPT TO with 550 (no such mailbox),
+    those in ``busy`` with 450 (try later), as a receiving mail server would.
+    """
 
     messages: list[Message] = field(default_factory=list)
     refuse: bool = False
+    unknown: set[str] = field(default_factory=set)
+    busy: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            return "550 5.1.1 no such mailbox"
+        if address in self.busy:
+            return "450 4.2.1 mailbox busy, try later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         if self.refuse:

@@ -106,6 +106,9 @@ class Subscriber(Base):
     component_ids: Mapped[list[int] | None] = mapped_column(PortableJSON)  # None: everything
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row
+    # Set after BOUNCE_LIMIT hard bounces in a row: no more posts until the owner confirms again.
+    suppressed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PageState(Base):

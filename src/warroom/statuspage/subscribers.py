@@ -19,6 +19,9 @@ from warroom.statuspage.models import StatusComponent, StatusIncident, StatusPos
 SUBSCRIBER_MAIL = "subscriber_mail"
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,253}\.[^@\s<>\"]{2,}$")
 FAN_OUT_BATCH = 500
+# Hard bounces in a row after which an address gets no more posts: one can be a
+# mail server's bad day, three on three posts is an address that is gone.
+BOUNCE_LIMIT = 3
 ALL = "all"
 
 
@@ -85,6 +88,8 @@ def confirm(
     """Confirm the address; ``choice`` (from a link signed for it) replaces the components."""
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
+    # Following a link proves the address works again.
+    subscriber.bounces, subscriber.suppressed_at = 0, None
     if choice == ALL:
         subscriber.component_ids = None
     elif choice is not None:
@@ -99,13 +104,35 @@ def confirm(
     session.flush()
 
 
+def count_bounce(
+    *, session: Session, now: datetime, subscriber_id: int, delivered: bool, bounced: bool
+) -> None:
+    """Count hard bounces in a row; at BOUNCE_LIMIT posts stop until the owner confirms again.
+
+    The subscriber is kept (suppressed, not deleted): signing up again and
+    following the confirmation link brings the posts back.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None or not (delivered or bounced):
+        return
+    if delivered:
+        subscriber.bounces = 0
+        return
+    subscriber.bounces = (subscriber.bounces or 0) + 1
+    if subscriber.bounces >= BOUNCE_LIMIT and subscriber.suppressed_at is None:
+        subscriber.suppressed_at = now
+
+
 def unsubscribe(*, session: Session, subscriber: Subscriber) -> None:
     session.delete(subscriber)
     session.flush()
 
 
 def fan_out(*, session: Session, now: datetime, post_id: int) -> int:
-    """One mail job per confirmed subscriber interested in the post's components."""
+    """One mail job per confirmed subscriber interested in the post's components.
+
+    Suppressed addresses (BOUNCE_LIMIT hard bounces in a row) are left out.
+    """
     made = session.get(StatusPost, post_id)
     shown = session.get(StatusIncident, made.status_incident_id) if made else None
     if made is None or shown is None:
@@ -116,7 +143,11 @@ def fan_out(*, session: Session, now: datetime, post_id: int) -> int:
         batch = list(
             session.scalars(
                 select(Subscriber)
-                .where(Subscriber.confirmed_at.is_not(None), Subscriber.id > last_id)
+                .where(
+                    Subscriber.confirmed_at.is_not(None),
+                    Subscriber.suppressed_at.is_(None),
+                    Subscriber.id > last_id,
+                )
                 .order_by(Subscriber.id)
                 .limit(FAN_OUT_BATCH)
             )

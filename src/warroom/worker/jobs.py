@@ -55,6 +55,7 @@ class Prepared:
     contact_id: int | None  # None: a status page subscriber, who has no contact method
     incident_id: int | None
     message: Message
+    subscriber_id: int | None = None  # a status page subscriber's mail
 
 
 class Jobs:
@@ -145,6 +146,7 @@ class Jobs:
             contact_id=None,
             incident_id=None,
             message=mail,
+            subscriber_id=subscriber.id,
         )
 
     def _render(
@@ -213,6 +215,8 @@ class Jobs:
     ) -> Result:
         """Write the attempt's result (and the timeline line); the outbox result."""
         attempt = message.attempts + 1
+        if prepared.subscriber_id is not None:
+            _count_bounce(session, now, prepared.subscriber_id, delivery)
         what = f"{prepared.kind.value.capitalize()} to @{prepared.handle} ({prepared.label})"
         contact = session.get(ContactMethod, prepared.contact_id) if prepared.contact_id else None
         if delivery.outcome is Outcome.DELIVERED:
@@ -311,3 +315,13 @@ class Jobs:
 def _seconds(delta: timedelta) -> str:
     seconds = delta.total_seconds()
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _count_bounce(session: Session, now: datetime, subscriber_id: int, delivery: Delivery) -> None:
+    subscribers.count_bounce(
+        session=session,
+        now=now,
+        subscriber_id=subscriber_id,
+        delivered=delivery.outcome is Outcome.DELIVERED,
+        bounced=delivery.bounced,
+    )

@@ -53,6 +53,8 @@ def mail(
         return subscriber, Message(
             message.key, f"Confirm your {page_name} status subscription", text
         )
+    if subscriber.suppressed_at is not None:
+        return Result.cancelled(f"the address bounced {subscriber.bounces} times in a row")
     made = session.get(StatusPost, int(message.payload["post_id"]))
     shown = session.get(StatusIncident, made.status_incident_id) if made else None
     if made is None or shown is None:

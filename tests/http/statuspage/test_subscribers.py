@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.http.api import People, declare
 from tests.http.statuspage import (
@@ -38,7 +39,11 @@ from tests.http.statuspage import (
 from tests.smtp import Inbox, body_of, smtp_server
 from warroom.clock import FixedClock
 from warroom.db.engine import SessionFactory
+from warroom.db.uow import unit_of_work
+from warroom.outbox.models import OutboxMessage
 from warroom.settings import Settings
+from warroom.statuspage.models import Subscriber
+from warroom.statuspage.subscribers import SUBSCRIBER_MAIL
 from warroom.worker.cycle import Worker
 
 SUBSCRIBE = f"{STATUS}/subscribe"
@@ -220,6 +225,66 @@ def test_a_post_mail_says_what_happened_with_a_one_click_unsubscribe(
     second = posts_to(mail, "cust@example.com")[1]
     assert second["Subject"] == "[warroom] Partial outage of Checkout and API: Resolved"
     assert second["Message-ID"] != update["Message-ID"]
+
+
+def test_an_address_that_bounces_three_posts_in_a_row_gets_no_more_until_confirmed_again(
+    client: TestClient,
+    people: People,
+    worker: Worker,
+    mail: Inbox,
+    clock: FixedClock,
+    components: dict[str, str],
+    sessions: SessionFactory,
+) -> None:
+    for email in ("gone@example.com", "busy@example.com", "ok@example.com"):
+        signed_up(client, worker, mail, email)
+    mail.unknown.add("gone@example.com")
+    mail.busy.add("busy@example.com")
+    ref = declare(client, people.responder)["ref"]
+
+    def post_and_deliver(message: str) -> None:
+        clock.advance(timedelta(minutes=10))
+        post(client, people.responder, message, incident=ref, components={"API": "major_outage"})
+        drain(worker)
+
+    for n in range(1, 4):
+        post_and_deliver(f"Update {n}.")
+        assert len(posts_to(mail, "ok@example.com")) == n
+        assert bounce_state(sessions, "gone@example.com")[0] == n
+    assert bounce_state(sessions, "gone@example.com")[1] is not None  # suppressed
+    # "Try later" is no bounce: those mails wait for a retry instead.
+    assert bounce_state(sessions, "busy@example.com") == (0, None)
+    queued = mail_jobs(sessions)
+    post_and_deliver("Update 4.")
+    assert len(posts_to(mail, "ok@example.com")) == 4
+    assert [e for e, _ in mail_jobs(sessions)[len(queued) :]].count("gone@example.com") == 0
+
+    # Its owner signs up again and follows the link: posts come back.
+    mail.unknown.clear()
+    signed_up(client, worker, mail, "gone@example.com")
+    assert bounce_state(sessions, "gone@example.com") == (0, None)
+    post_and_deliver("Update 5.")
+    assert [m["Subject"].split(": ")[-1] for m in posts_to(mail, "gone@example.com")] == [
+        "Investigating"
+    ]
+
+
+def bounce_state(sessions: SessionFactory, email: str) -> tuple[int, datetime | None]:
+    with unit_of_work(sessions, write=False) as session:
+        found = session.scalars(select(Subscriber).where(Subscriber.email == email)).one()
+        return found.bounces, found.suppressed_at
+
+
+def mail_jobs(sessions: SessionFactory) -> list[tuple[str, str]]:
+    """(address, status) of every subscriber mail job, oldest first."""
+    with unit_of_work(sessions, write=False) as session:
+        rows = session.execute(
+            select(Subscriber.email, OutboxMessage.status)
+            .join(OutboxMessage, OutboxMessage.kind == SUBSCRIBER_MAIL)
+            .where(OutboxMessage.payload["subscriber_id"].as_integer() == Subscriber.id)
+            .order_by(OutboxMessage.id)
+        )
+        return [(email, status) for email, status in rows]
 
 
 def test_the_one_click_post_unsubscribes_and_the_get_only_shows_a_button(

@@ -26,3 +26,4 @@ class Delivery:
     outcome: Outcome
     detail: str
     retry_after: timedelta | None = None
+    bounced: bool = False  # the mail server refused the address itself, for good

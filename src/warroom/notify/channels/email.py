@@ -45,7 +45,13 @@ class EmailChannel:
         try:
             self._submit(mail)
         except smtplib.SMTPRecipientsRefused as error:
-            return Delivery(Outcome.FAILED, f"the SMTP server refused {to}: {error.recipients}")
+            # A 5xx to RCPT TO is about this address (no such mailbox); a 4xx is "not now".
+            codes = [code for code, _ in error.recipients.values()]
+            permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+            detail = f"the SMTP server refused {to}: {error.recipients}"
+            if not permanent:
+                return Delivery(Outcome.RETRY, detail)
+            return Delivery(Outcome.FAILED, detail, bounced=True)
         except smtplib.SMTPResponseException as error:
             permanent = 500 <= error.smtp_code < 600
             outcome = Outcome.FAILED if permanent else Outcome.RETRY
