@@ -48,6 +48,18 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderSet:
+    """Response headers as ASGI pairs and as the bytes of their HTTP/1.1 lines."""
+
+    pairs: tuple[Header, ...]
+    lines: bytes
+
+    @classmethod
+    def of(cls, *pairs: Header) -> HeaderSet:
+        return cls(pairs, b"".join(name + b": " + value + b"\r\n" for name, value in pairs))
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """A page's bytes, gzipped bytes, ETag and its response headers, all built once."""
 
@@ -57,9 +69,9 @@ class Rendered:
     content_type: str
     status: int
     tag: bytes
-    plain_headers: tuple[Header, ...]
-    gzip_headers: tuple[Header, ...]
-    not_modified_headers: tuple[Header, ...]
+    plain_headers: HeaderSet
+    gzip_headers: HeaderSet
+    not_modified_headers: HeaderSet
 
 
 def _when(snapshot: Snapshot) -> Callable[[datetime | None], str]:
@@ -182,11 +194,13 @@ def finished(body: bytes, content_type: str, status: int = 200) -> Rendered:
         content_type=content_type,
         status=status,
         tag=tag.encode(),
-        plain_headers=(*kind, *validators, _length(body)),
-        gzip_headers=(*kind, *validators, (b"content-encoding", b"gzip"), _length(squeezed)),
+        plain_headers=HeaderSet.of(*kind, *validators, _length(body)),
+        gzip_headers=HeaderSet.of(
+            *kind, *validators, (b"content-encoding", b"gzip"), _length(squeezed)
+        ),
         # RFC 9110 §15.4.5: a 304 repeats the validators and caching fields only; no
         # Content-Length, which would claim the representation is empty.
-        not_modified_headers=validators,
+        not_modified_headers=HeaderSet.of(*validators),
     )
 
 
@@ -366,7 +380,7 @@ class StatusPages:
 
     def answer(
         self, result: Rendered, head: bool, accept: bytes | None, condition: bytes | None
-    ) -> tuple[int, tuple[Header, ...], bytes]:
+    ) -> tuple[int, HeaderSet, bytes]:
         """Status, headers and body for ``result``: a 304, the gzipped or the plain bytes."""
         if condition is not None and result.status == 200 and none_match(condition, result.tag):
             self.responses[304] += 1
@@ -389,7 +403,7 @@ class StatusPages:
             result = UNAVAILABLE
         accept, condition = conditions(scope["headers"])
         status, headers, body = self.answer(result, scope["method"] == "HEAD", accept, condition)
-        await _send(send, status, headers, body)
+        await _send(send, status, headers.pairs, body)
 
 
 def conditions(headers: Iterable[Header]) -> tuple[bytes | None, bytes | None]:

@@ -59,6 +59,11 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
+SMALL_BODY = 16 * 1024  # copied into the head's write; larger bodies go beside it
+# uvicorn replaces its default headers list when the Date changes: keyed by that list.
+_SERVER_LINES: dict[str, tuple[list[tuple[bytes, bytes]], bytes]] = {}
+
+
 class HttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol over a CoalescingTransport, with cached pages served inline."""
 
@@ -74,12 +79,28 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         self.answered = False
+        if self.pages is None:
+            super().on_message_begin()
+            return
+        # What uvicorn's on_message_begin resets, without building the ASGI scope
+        # (a dict of a dozen entries and a copy of the app state): an inline answer
+        # needs none of it, and _begin_asgi() builds it when ASGI does.
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _begin_asgi(self) -> None:
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
         super().on_message_begin()
+        self.url, self.headers, self.expect_100_continue = url, headers, expect
+        self.scope["headers"] = headers
 
     def on_headers_complete(self) -> None:
-        if self.pages is not None and self._answer_inline(self.pages):
-            self.answered = True
-            return
+        if self.pages is not None:
+            if self._answer_inline(self.pages):
+                self.answered = True
+                return
+            self._begin_asgi()
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -104,15 +125,23 @@ class HttpProtocol(HttpToolsProtocol):
             return False
         accept, condition = conditions(self.headers)
         status, headers, body = pages.answer(rendered, method == b"HEAD", accept, condition)
-        head = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *headers):
-            head += (name, b": ", value, b"\r\n")
-        head.append(b"\r\n")
-        self.transport.write(b"".join(head))
-        if body:  # a second write, joined with the head in one writev without copying the body
+        head = STATUS_LINE[status] + self._server_lines() + headers.lines + b"\r\n"
+        if len(body) <= SMALL_BODY:
+            self.transport.write(head + body)
+        else:  # two writes, joined in one writev, rather than a copy of a large body
+            self.transport.write(head)
             self.transport.write(body)
         self._response_done()
         return True
+
+    def _server_lines(self) -> bytes:
+        """The server's own header lines (Date), serialised once per value (once a second)."""
+        defaults = self.server_state.default_headers
+        cached = _SERVER_LINES.get("value")
+        if cached is None or cached[0] is not defaults:
+            lines = b"".join(name + b": " + value + b"\r\n" for name, value in defaults)
+            cached = _SERVER_LINES["value"] = (defaults, lines)
+        return cached[1]
 
     def _idle_keep_alive(self) -> bool:
         """No request still running on this connection, and the connection stays open after."""
