@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from uuid import uuid4
 
@@ -61,6 +60,7 @@ class Worker:
         self.name = name or worker_name()
         self.single_holder = sessions.engine.dialect.name == "sqlite"
         self.wake = threading.Event()
+        self.busy = {True: False, False: False}  # by lane (timers?): the last claim found work
 
     def run_once(self) -> int:
         """Fire due timers, then deliver a few messages, firing timers between them.
@@ -70,16 +70,11 @@ class Worker:
         time and never hold a due escalation back for long.
         """
         done = self._fire_timers()
-        return done + self._deliver(between=self._fire_timers)
-
-    def _deliver(self, between: Callable[[], int] | None = None) -> int:
-        """Deliver a few due messages, calling ``between`` after each; how many were claimed."""
         deliveries = self._claim(timers=False, limit=DELIVERY_BATCH)
         for message_id in deliveries:
             self._process(message_id)
-            if between is not None:
-                between()
-        return len(deliveries)
+            done += self._fire_timers()
+        return done + len(deliveries)
 
     def _claim(self, *, timers: bool, limit: int) -> list[int]:
         """Claim due messages of one lane; empty when this SQLite worker lacks the lease."""
@@ -87,15 +82,18 @@ class Worker:
         kinds, not_kinds = (None, MAIL_KINDS) if timers else (MAIL_KINDS, ())
         # Idle, a worker asks several times a second: a read answers, where a claim
         # takes the write lock and writes the lease (a fraction of the idle CPU).
-        with unit_of_work(self.sessions, write=False) as session:
-            if not outbox.any_due(session=session, now=now, kinds=kinds, not_kinds=not_kinds):
-                return []
+        # Busy (the last claim of the lane found work), it claims straight away.
+        if not self.busy[timers]:
+            with unit_of_work(self.sessions, write=False) as session:
+                if not outbox.any_due(session=session, now=now, kinds=kinds, not_kinds=not_kinds):
+                    return []
         with unit_of_work(self.sessions, write=True) as session:
             if self.single_holder and not outbox.lease(
                 session=session, now=now, name=LEASE, holder=self.name, ttl=self.lease_ttl
             ):
+                self.busy[timers] = False
                 return []
-            return outbox.claim(
+            claimed = outbox.claim(
                 session=session,
                 now=now,
                 worker=self.name,
@@ -104,6 +102,8 @@ class Worker:
                 not_kinds=not_kinds,
                 kinds=kinds,
             )
+        self.busy[timers] = bool(claimed)
+        return claimed
 
     def _fire_timers(self) -> int:
         """Claim and run a batch of due timer jobs; how many were claimed."""
@@ -153,7 +153,9 @@ class Worker:
         timers.start()
         while not stop.is_set():
             try:
-                claimed = self._deliver()  # the timer thread fires the timers
+                # Timers here too: the timer thread alone fired fewer than PostgreSQL
+                # workers can claim side by side (SKIP LOCKED) in a burst.
+                claimed = self.run_once()
             except Exception:
                 log.exception("worker cycle failed; trying again shortly")
                 claimed = 0
