@@ -200,7 +200,7 @@ def _page_people(
         return
     paged, skipped = [], []
     for handle in handles:
-        user = user_service.get_by_handle(session=session, handle=handle)
+        user = user_service.get_by_handle_cached(session=session, handle=handle)
         if user is None or not user.active:
             skipped.append(handle)
             continue

@@ -114,6 +114,20 @@ def held(*, session: Session, message_id: int, worker: str) -> OutboxMessage | N
     return message
 
 
+def held_many(*, session: Session, message_ids: list[int], worker: str) -> list[OutboxMessage]:
+    """Those of the messages ``worker`` still holds and that are pending, in the order given.
+
+    One query for a claimed batch, where held() per message is a round trip each.
+    """
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))
+        .execution_options(populate_existing=True)
+    )
+    found = {m.id: m for m in rows if m.status == Status.PENDING.value and m.locked_by == worker}
+    return [found[i] for i in message_ids if i in found]
+
+
 def settle(*, session: Session, now: datetime, message: OutboxMessage, result: Result) -> None:
     """Record a handler's result: finished, dead, or due again later."""
     message.attempts += 1

@@ -20,10 +20,25 @@ from warroom.users.schemas import (
     UserUpdate,
 )
 
+HANDLES_KEY = "warroom.users_by_handle"
+
 
 def get_by_handle(*, session: Session, handle: str) -> User | None:
     """The user with ``handle``, or None."""
     return session.scalars(select(User).where(User.handle == handle.lower())).first()
+
+
+def get_by_handle_cached(*, session: Session, handle: str) -> User | None:
+    """get_by_handle(), each handle looked up once per transaction.
+
+    For jobs that page the same people over and over in one transaction (a
+    batch of escalation steps); a unit of work's session lives for one.
+    """
+    cache: dict[str, User | None] = session.info.setdefault(HANDLES_KEY, {})
+    key = handle.lower()
+    if key not in cache:
+        cache[key] = get_by_handle(session=session, handle=key)
+    return cache[key]
 
 
 def get_by_handle_or_raise(*, session: Session, handle: str, field: str = "user") -> User:

@@ -123,11 +123,9 @@ class Worker:
         now = self.clock.now()
         try:
             with unit_of_work(self.sessions, write=True) as session:
-                for message_id in ids:
-                    message = outbox.held(session=session, message_id=message_id, worker=self.name)
-                    if message is not None:
-                        result = self.jobs.run(session, now, message)
-                        outbox.settle(session=session, now=now, message=message, result=result)
+                for message in outbox.held_many(session=session, message_ids=ids, worker=self.name):
+                    result = self.jobs.run(session, now, message)
+                    outbox.settle(session=session, now=now, message=message, result=result)
         except Exception:
             log.warning("a batch of %d timer jobs failed; running them one by one", len(ids))
             return False
