@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, String, cast, func
+from sqlalchemy import BigInteger, Float, String, cast, func, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from warroom.db.sql import sql_arguments
@@ -38,24 +39,9 @@ def _postgresql_instant(element: instant, compiler: SQLCompiler, **kw: Any) -> s
     return f"date_part('epoch', {value})"
 
 
-class elapsed(FunctionElement[float]):  # noqa: N801 (reads like the SQL function it is)
-    """``elapsed(end, start)``: seconds from one instant() to another."""
-
-    type = Float()
-    inherit_cache = True
-    name = "elapsed"
-
-
-@compiles(elapsed, "sqlite")
-def _sqlite_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = sql_arguments(element, compiler, **kw)
-    return f"({end} - {start})"
-
-
-@compiles(elapsed, "postgresql")
-def _postgresql_elapsed(element: elapsed, compiler: SQLCompiler, **kw: Any) -> str:
-    end, start = sql_arguments(element, compiler, **kw)
-    return f"({end} - {start})"
+def elapsed(end: Any, start: Any) -> ColumnElement[float]:
+    """Seconds from one instant() to another: the same subtraction on both databases."""
+    return type_coerce(end - start, Float())
 
 
 def millis(seconds: Any) -> Any:
