@@ -109,9 +109,11 @@ def claim(
 def held(*, session: Session, message_id: int, worker: str) -> OutboxMessage | None:
     """The message if ``worker`` still holds it and it is pending, else None."""
     message = session.get(OutboxMessage, message_id, populate_existing=True)
-    if message is None or message.status != Status.PENDING.value or message.locked_by != worker:
-        return None
-    return message
+    return message if message is not None and _holds(message, worker) else None
+
+
+def _holds(message: OutboxMessage, worker: str) -> bool:
+    return message.status == Status.PENDING.value and message.locked_by == worker
 
 
 def held_many(*, session: Session, message_ids: list[int], worker: str) -> list[OutboxMessage]:
@@ -124,7 +126,7 @@ def held_many(*, session: Session, message_ids: list[int], worker: str) -> list[
         .where(OutboxMessage.id.in_(message_ids))
         .execution_options(populate_existing=True)
     )
-    found = {m.id: m for m in rows if m.status == Status.PENDING.value and m.locked_by == worker}
+    found = {m.id: m for m in rows if _holds(m, worker)}
     return [found[i] for i in message_ids if i in found]
 
 
