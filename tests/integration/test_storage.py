@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 
 from tests.factories import make_user
+from warroom.db import engine as engine_module
 from warroom.db import migrate
 from warroom.db.engine import SessionFactory
 from warroom.db.uow import unit_of_work
@@ -108,3 +110,24 @@ def test_read_only_unit_of_work_does_not_commit(sessions, clock):
         make_user(session, clock.now(), "reader")
     with unit_of_work(sessions, write=False) as session:
         assert session.scalars(select(User)).first() is None
+
+
+def test_a_busy_sqlite_write_lock_is_an_operational_error(tmp_path, monkeypatch):
+    # Callers answer 503 or retry on OperationalError; BEGIN goes straight to
+    # the driver, so its "database is locked" must still arrive as one.
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "busy.db"
+    engine = engine_module.make_engine(f"sqlite:///{path}")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        session = engine_module.make_session_factory(engine)(write=True)
+        with pytest.raises(OperationalError, match="database is locked"):
+            session.connection()
+        session.close()
+        holder.execute("ROLLBACK")
+        with unit_of_work(engine_module.make_session_factory(engine)) as session:
+            assert session.connection().exec_driver_sql("SELECT 1").scalar() == 1
+    finally:
+        holder.close()
+        engine.dispose()

@@ -16,20 +16,19 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
-from warroom.alerts import alertmanager, formats, generic, integrations
+from warroom.alerts import alertmanager, formats, generic, sources
 from warroom.alerts import queries as alert_queries
 from warroom.alerts import service as alert_service
 from warroom.alerts.events import AlertEvent, EventInvalid
 from warroom.alerts.integrations import IntegrationType
-from warroom.alerts.models import Integration
 from warroom.alerts.ratelimit import RateLimited, SlidingMinuteLimiter
+from warroom.alerts.sources import Source
 from warroom.db.groupcommit import GroupCommitter, TransientError
 from warroom.web.raw import BodyTooLargeError, header, read_body, send_json
 
 MAX_EVENT_BYTES = 512 * 1024
 MAX_WEBHOOK_BYTES = 8 * 1024 * 1024
 PD_INVALID = {"status": "invalid event", "message": "Event object is invalid"}
-KEYS_CACHE = "warroom.integration_keys"
 
 
 class UnknownKey(Exception):
@@ -49,13 +48,9 @@ class Ingest:
 
     def integration(
         self, session: Session, now: datetime, key: str, type_: IntegrationType
-    ) -> Integration:
+    ) -> Source:
         """The live integration for ``key``, checked against its type and rate limit."""
-        # A storm repeats a handful of keys: look each up once per transaction.
-        cache: dict[str, Integration | None] = session.info.setdefault(KEYS_CACHE, {})
-        if key not in cache:
-            cache[key] = integrations.by_key(session=session, key=key, now=now)
-        found = cache[key]
+        found = sources.by_key(session, key, now)
         if found is None:
             raise UnknownKey("unknown or revoked integration key")
         if found.type != type_.value:
@@ -77,7 +72,7 @@ class Ingest:
 
         def job(session: Session, now: datetime) -> Any:
             found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
-            return alert_service.ingest(session=session, now=now, integration=found, event=event)
+            return alert_service.ingest(session=session, now=now, source=found, event=event)
 
         if await self._run(send, job, pd_style=True):
             await send_json(
@@ -147,7 +142,7 @@ class Ingest:
             found = self.integration(session, now, key, type_)
             events = _parse_webhook(type_, found, body, raw, scope, now.timestamp())
             results = [
-                alert_service.ingest(session=session, now=now, integration=found, event=e)
+                alert_service.ingest(session=session, now=now, source=found, event=e)
                 for e in events.events
             ]
             return {
@@ -257,7 +252,7 @@ def _credential(scope: Scope) -> str | None:
 
 def _parse_webhook(
     type_: IntegrationType,
-    integration: Integration,
+    integration: Source,
     body: Any,
     raw: bytes,
     scope: Scope,

@@ -11,13 +11,14 @@ from warroom.alerts.events import ChangeEvent
 from warroom.alerts.models import Alert, Integration
 from warroom.alerts.models import ChangeEvent as ChangeRow
 from warroom.alerts.rules import AlertStatus
+from warroom.alerts.sources import Source
 from warroom.incidents.models import Incident
 from warroom.users import service as user_service
 from warroom.users.models import Service
 
 
 def record_change(
-    *, session: Session, now: datetime, integration: Integration, change: ChangeEvent
+    *, session: Session, now: datetime, integration: Integration | Source, change: ChangeEvent
 ) -> ChangeRow:
     """Store a change event (deploy, config change) for the integration's service."""
     row = ChangeRow(

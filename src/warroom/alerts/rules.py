@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -167,8 +168,10 @@ def event_fields(event: AlertEvent) -> dict[str, str]:
     return fields
 
 
-def route(rules: list[RoutingRule], event: AlertEvent) -> RoutingRule | None:
+def route(rules: Sequence[RoutingRule], event: AlertEvent) -> RoutingRule | None:
     """The first rule whose matchers all hold for ``event``."""
+    if not rules:
+        return None
     fields = event_fields(event)
     for rule in rules:
         if all(m.matches(fields) for m in rule.matchers):

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from warroom.alerts import rules, triggers
 from warroom.alerts.events import Action, AlertEvent
-from warroom.alerts.models import Alert, Integration, ServiceAlertSettings
+from warroom.alerts.models import Alert, ServiceAlertSettings
 from warroom.alerts.rules import AlertStatus, Outcome
+from warroom.alerts.sources import Source
 from warroom.alerts.triggers import IngestResult
 from warroom.escalation import service as paging
 from warroom.incidents import service as incident_service
@@ -25,13 +26,11 @@ from warroom.postmortems import service as postmortems
 __all__ = ["IngestResult", "ingest", "open_alert"]
 
 
-def ingest(
-    *, session: Session, now: datetime, integration: Integration, event: AlertEvent
-) -> IngestResult:
+def ingest(*, session: Session, now: datetime, source: Source, event: AlertEvent) -> IngestResult:
     """Apply one alert event: dedup by key, route, and group into an incident."""
     if event.action is Action.TRIGGER:
-        return triggers.trigger(session=session, now=now, integration=integration, event=event)
-    alert = open_alert(session, integration, event.dedup_key)
+        return triggers.trigger(session=session, now=now, source=source, event=event)
+    alert = open_alert(session, source.id, event.dedup_key)
     outcome = rules.decide(event.action, AlertStatus(alert.status) if alert else None)
     if alert is None:
         return IngestResult(outcome, event.dedup_key)
@@ -44,12 +43,12 @@ def ingest(
     return IngestResult(outcome, event.dedup_key, alert.id, ref)
 
 
-def open_alert(session: Session, integration: Integration, dedup_key: str) -> Alert | None:
+def open_alert(session: Session, integration_id: int, dedup_key: str) -> Alert | None:
     """The open alert with ``dedup_key`` on this integration, locked for update."""
     query = (
         select(Alert)
         .where(
-            Alert.integration_id == integration.id,
+            Alert.integration_id == integration_id,
             Alert.dedup_key == dedup_key,
             Alert.status != AlertStatus.RESOLVED.value,
         )

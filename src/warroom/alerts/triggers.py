@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from warroom.alerts import rules
 from warroom.alerts.events import AlertEvent
-from warroom.alerts.models import Integration, ServiceAlertSettings
 from warroom.alerts.rules import AlertStatus, Outcome, Placement, RoutingRule
+from warroom.alerts.sources import Source
 from warroom.db.raw import Json, RawStatements
 from warroom.errors import Invalid
 from warroom.escalation import service as paging
@@ -27,7 +27,6 @@ from warroom.incidents import service as incident_service
 from warroom.incidents.models import Severity
 from warroom.incidents.rules import OPEN_PHASES, Phase, format_ref
 from warroom.incidents.schemas import IncidentCreate
-from warroom.users.models import Service
 
 CONTEXT_KEY = "warroom.ingest"
 OPEN_VALUES = frozenset(p.value for p in OPEN_PHASES)
@@ -40,6 +39,7 @@ BUMP = (
 )
 RETIRE = "UPDATE alert SET status = 'resolved', resolved_at = ? WHERE id = ?"
 PHASE = "SELECT phase FROM incident WHERE id = ?"
+SERVICE_ID = "SELECT id FROM service WHERE slug = ?"
 OPEN_INCIDENT = (
     "SELECT i.id FROM incident i JOIN incident_service s ON s.incident_id = i.id "
     "WHERE s.service_id = ? AND i.drill = ? "
@@ -74,27 +74,15 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class _Target:
-    """A service as the hot path uses it, its ORM attributes read once per transaction."""
+    """The service a new alert goes to."""
 
-    service: Service
     id: int
     slug: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """An integration as the hot path uses it (an ORM attribute read costs ~2 us)."""
-
-    id: int
-    name: str
-    target: _Target
-    rules: list[RoutingRule]
 
 
 @dataclass
 class _Context:
     raw: RawStatements
-    sources: dict[int, _Source] = field(default_factory=dict)
     targets: dict[str, _Target] = field(default_factory=dict)
     open_incident: dict[int, int | None] = field(default_factory=dict)
     open_ids: set[int] = field(default_factory=set)
@@ -105,7 +93,7 @@ class _Context:
 def _context(session: Session) -> _Context:
     context = session.info.get(CONTEXT_KEY)
     if context is None:
-        context = session.info[CONTEXT_KEY] = _Context(RawStatements(session))
+        context = session.info[CONTEXT_KEY] = _Context(RawStatements.of(session))
     return context
 
 
@@ -117,34 +105,11 @@ def forget_open_incident(session: Session, service_id: int, incident_id: int) ->
         context.open_ids.discard(incident_id)
 
 
-def _source(session: Session, context: _Context, integration: Integration) -> _Source:
-    found = context.sources.get(integration.id)
-    if found is None:
-        service = integration.service
-        found = context.sources[integration.id] = _Source(
-            id=integration.id,
-            name=integration.name,
-            target=_Target(service, service.id, service.slug),
-            rules=routing_rules(session, integration),
-        )
-    return found
-
-
-def routing_rules(session: Session, integration: Integration) -> list[RoutingRule]:
-    """The integration's rules, then its service's, in evaluation order."""
-    settings = session.get(ServiceAlertSettings, integration.service_id)
-    raw = list(integration.rules or []) + list(settings.rules if settings else [])
-    return [rules.rule_from(item) for item in raw]
-
-
-def trigger(
-    *, session: Session, now: datetime, integration: Integration, event: AlertEvent
-) -> IngestResult:
+def trigger(*, session: Session, now: datetime, source: Source, event: AlertEvent) -> IngestResult:
     """A trigger: count it on its open alert, or open a new alert (and maybe incident)."""
     if session.new or session.dirty:
         session.flush()  # raw statements must see the ORM's pending rows
     context = _context(session)
-    source = _source(session, context, integration)
     row = context.raw.one(BUMP, [now, event.summary or None, source.id, event.dedup_key])
     if row is not None:
         alert_id, incident_id = row
@@ -171,14 +136,17 @@ def _is_open(context: _Context, incident_id: int) -> bool:
 
 
 def _target(
-    session: Session, context: _Context, source: _Source, rule: RoutingRule | None
+    session: Session, context: _Context, source: Source, rule: RoutingRule | None
 ) -> _Target:
-    if rule is None or not rule.service or rule.service == source.target.slug:
-        return source.target
+    if rule is None or not rule.service or rule.service == source.service_slug:
+        return _Target(source.service_id, source.service_slug)
     found = context.targets.get(rule.service)
     if found is None:
-        service = session.scalars(select(Service).where(Service.slug == rule.service)).first()
-        found = source.target if service is None else _Target(service, service.id, service.slug)
+        row = context.raw.one(SERVICE_ID, [rule.service])
+        # A rule naming a service since removed keeps the alert on its own service.
+        found = _Target(source.service_id, source.service_slug)
+        if row is not None:
+            found = _Target(int(row[0]), rule.service)
         context.targets[rule.service] = found
     return found
 
@@ -197,7 +165,7 @@ def _open(
     session: Session,
     context: _Context,
     now: datetime,
-    source: _Source,
+    source: Source,
     event: AlertEvent,
     rule: RoutingRule | None,
 ) -> IngestResult:
@@ -205,7 +173,7 @@ def _open(
     incident_id = _open_incident_id(session, context, target.id)
     placement = rules.place(event, rule, service=target.slug, open_incident=incident_id)
     if incident_id is None:
-        incident_id = _new_incident(session, now, event, target.service, placement)
+        incident_id = _new_incident(session, now, event, target.slug, placement)
         context.open_incident[target.id] = incident_id
         context.open_ids.add(incident_id)
     rule_name = rule.name if rule else None
@@ -264,13 +232,11 @@ def _note_first_alert(context: _Context, incident_id: int, started: datetime | N
 
 
 def _new_incident(
-    session: Session, now: datetime, event: AlertEvent, service: Service, placement: Placement
+    session: Session, now: datetime, event: AlertEvent, service: str, placement: Placement
 ) -> int:
     title = event.summary.strip().splitlines()[0][:TITLE_LIMIT] if event.summary.strip() else ""
     phase = Phase.TRIAGE if placement.declare else Phase.DETECTION
-    create = IncidentCreate(
-        title=title or "Alert", severity=placement.severity, services=[service.slug]
-    )
+    create = IncidentCreate(title=title or "Alert", severity=placement.severity, services=[service])
     try:
         incident = incident_service.declare(
             session=session, now=now, actor=None, phase=phase, incident_in=create

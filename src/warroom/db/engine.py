@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from warroom.db.filelock import WriteLock
@@ -62,10 +64,19 @@ def _sqlite_engine(url: str) -> Engine:
         # A writer takes the write lock up front: a deferred transaction that
         # reads and then writes fails with SQLITE_BUSY instead of waiting when
         # another writer committed in between, which would lose a change.
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        # Straight to the driver: SQLAlchemy's statement machinery cost more than
+        # SQLite's own work here, once per group-commit batch on the ingest path.
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a connection being begun is live
+        statement = (
+            "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
+        )
+        try:
+            driver.execute(statement)
+        except sqlite3.Error as error:
+            # Wrapped as SQLAlchemy would (a busy database is an OperationalError),
+            # so callers that retry or answer 503 on it still recognise it.
+            raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
     return engine
 

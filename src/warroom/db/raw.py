@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+INFO_KEY = "warroom.raw_statements"
 
 
 class Json:
@@ -45,6 +46,21 @@ class RawStatements:
             from psycopg.types.json import Jsonb
 
             self._jsonb = Jsonb
+
+    @classmethod
+    def of(cls, session: Session) -> RawStatements:
+        """The session's statements, made once per transaction (they hold its connection).
+
+        Kept in ``session.info``, which the group committer clears on rollback.
+        """
+        found = session.info.get(INFO_KEY)
+        if found is None:
+            found = session.info[INFO_KEY] = cls(session)
+        return found
+
+    @property
+    def postgres(self) -> bool:
+        return self._postgres
 
     def _sql(self, sql: str) -> str:
         if not self._postgres:

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from tests.factories import make_incident
 from tests.integration.alerts.world import World, event
 from warroom.alerts import service as alert_service
+from warroom.alerts import sources
 from warroom.alerts.events import Action, AlertSeverity
-from warroom.alerts.models import Alert, Integration
+from warroom.alerts.models import Alert
 from warroom.alerts.rules import Outcome
 from warroom.db.uow import unit_of_work
 from warroom.incidents import service as incident_service
@@ -204,11 +205,9 @@ def test_the_incident_keeps_the_earliest_start_of_its_alerts(world: World):
     assert started("d", None).first_alert_at == world.clock.now() - 9 * MIN  # unknown: kept
     # In one transaction too, where the earliest start seen is remembered.
     with unit_of_work(world.sessions) as session:
-        found = session.get(Integration, world.checkout)
+        found = sources.by_id(session, world.checkout)
         assert found is not None
         for key, minutes in (("e", 1), ("f", 12), ("g", 3)):
             ev = replace(event(key=key), occurred_at=world.clock.now() - minutes * MIN)
-            alert_service.ingest(
-                session=session, now=world.clock.now(), integration=found, event=ev
-            )
+            alert_service.ingest(session=session, now=world.clock.now(), source=found, event=ev)
     assert started("h", 0).first_alert_at == world.clock.now() - 12 * MIN

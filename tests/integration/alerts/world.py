@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_service, make_user
-from warroom.alerts import integrations
+from warroom.alerts import integrations, sources
 from warroom.alerts import service as alert_service
 from warroom.alerts.events import Action, AlertEvent, AlertSeverity
 from warroom.alerts.integrations import IntegrationType
@@ -54,10 +54,10 @@ class World:
 
     def ingest(self, ev: AlertEvent, integration_id: int | None = None) -> IngestResult:
         with unit_of_work(self.sessions) as session:
-            found = session.get(Integration, integration_id or self.checkout)
+            found = sources.by_id(session, integration_id or self.checkout)
             assert found is not None
             return alert_service.ingest(
-                session=session, now=self.clock.now(), integration=found, event=ev
+                session=session, now=self.clock.now(), source=found, event=ev
             )
 
     def alerts(self) -> list[dict[str, Any]]:
