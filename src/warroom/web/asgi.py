@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from warroom.settings import load_settings
 from warroom.web.app import create_server_app
 from warroom.web.front import Front
@@ -10,4 +12,9 @@ from warroom.web.front import Front
 def app_factory() -> Front:
     """The app for ``uvicorn --factory warroom.web.asgi:app_factory``."""
     settings = load_settings()
-    return create_server_app(settings, public=settings.public)
+    app = create_server_app(settings, public=settings.public)
+    # What exists now (modules, the app, SQLAlchemy's mappers) lives as long as the
+    # process. Moved out of the collector's sight: each full collection walked it all,
+    # 50-90 ms during which no request was answered (the p99 of an ingest storm).
+    gc.freeze()
+    return app
