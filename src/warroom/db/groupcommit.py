@@ -65,7 +65,9 @@ class GroupCommitter:
         self._now = now
         self._max_batch = max_batch
         self._refusals = refusals
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[_Pending] | None] = queue.SimpleQueue()
+        # per event loop (each touched only by its own thread): jobs of the current turn
+        self._staged: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -74,8 +76,18 @@ class GroupCommitter:
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Pending(job, future, loop))
+        staged = self._staged.get(loop)
+        if staged is None:
+            # Jobs submitted in one turn of the event loop go to the writer together
+            # at its end: waking the writer thread once per job cost the loop as much
+            # as parsing the request.
+            staged = self._staged[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        staged.append(_Pending(job, future, loop))
         return await future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._staged.pop(loop))
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -97,7 +109,7 @@ class GroupCommitter:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             while len(batch) < self._max_batch:
                 try:
                     item = self._queue.get_nowait()
@@ -106,8 +118,10 @@ class GroupCommitter:
                 if item is None:
                     self._queue.put(None)  # stop after this batch
                     break
-                batch.append(item)
-            self._write(batch)
+                batch.extend(item)
+            # One loop turn can hand over more than a batch: keep transactions bounded.
+            for start in range(0, len(batch), self._max_batch):
+                self._write(batch[start : start + self._max_batch])
 
     def _write(self, batch: list[_Pending]) -> None:
         try:

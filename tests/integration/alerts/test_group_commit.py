@@ -85,6 +85,24 @@ def test_batch_commits_every_job(committer, sessions):
     assert _services(sessions) == ["a", "b"]
 
 
+def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
+    # The writer is woken once per turn with all of its jobs, not once per job.
+    committer = GroupCommitter(sessions, clock.now, max_batch=3)
+
+    def session_of(session: Session, now: datetime) -> object:
+        return session.info.setdefault("transaction", object())  # kept alive: ids stay unique
+
+    async def main() -> list[object]:
+        return list(await asyncio.gather(*(committer.submit(session_of) for _ in range(7))))
+
+    try:
+        seen = asyncio.run(main())
+    finally:
+        committer.stop()
+    # ... and a turn's jobs are still split into transactions of at most max_batch.
+    assert [next(i for i, o in enumerate(seen) if o is s) for s in seen] == [0, 0, 0, 3, 3, 3, 6]
+
+
 def test_a_failing_job_gets_its_error_and_its_writes_are_undone(committer, sessions):
     def fails(session: Session, now: datetime) -> None:
         make_service(session, now, "undone")
