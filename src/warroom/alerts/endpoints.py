@@ -16,10 +16,10 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
-from warroom.alerts import alertmanager, formats, generic, sources
+from warroom.alerts import alertmanager, formats, generic, sources, triggers
 from warroom.alerts import queries as alert_queries
 from warroom.alerts import service as alert_service
-from warroom.alerts.events import AlertEvent, EventInvalid
+from warroom.alerts.events import Action, AlertEvent, EventInvalid
 from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.ratelimit import RateLimited, SlidingMinuteLimiter
 from warroom.alerts.sources import Source
@@ -141,6 +141,12 @@ class Ingest:
         def job(session: Session, now: datetime) -> Any:
             found = self.integration(session, now, key, type_)
             events = _parse_webhook(type_, found, body, raw, scope, now.timestamp())
+            if len(events.events) > 1:
+                triggers.expect_new(
+                    session,
+                    found,
+                    (e.dedup_key for e in events.events if e.action is Action.TRIGGER),
+                )
             results = [
                 alert_service.ingest(session=session, now=now, source=found, event=e)
                 for e in events.events

@@ -99,6 +99,15 @@ class RawStatements:
         finally:
             cursor.close()
 
+    def all(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Run a statement and return every row."""
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(self._sql(sql), [self._value(v) for v in params])
+            return [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
     def run(self, sql: str, params: Sequence[Any]) -> None:
         """Run a statement for its effect."""
         cursor = self._dbapi.cursor()

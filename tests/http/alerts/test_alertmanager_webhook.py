@@ -197,6 +197,38 @@ def test_repeats_bump_and_resolution_resolves(client, people, am):
     assert incident["phase"] == "resolved"
 
 
+def test_a_webhook_sorts_new_open_and_repeated_keys_alike(client, people, am):
+    # Keys are looked up for the whole webhook at once: a key open before, a key
+    # new in it, the same new key twice, and a key resolved earlier firing again.
+    url = f"/integrations/alertmanager/{am.key}"
+    host = {"alertname": "DiskFull", "severity": "critical"}
+    old, gone = am_alert(fingerprint="old"), am_alert(labels={**host, "instance": "gone"})
+    client.post(url, json=am_body(old, {**gone, "fingerprint": "gone"}))
+    client.post(url, json=am_body({**gone, "fingerprint": "gone", "status": "resolved"}))
+    new = am_alert(labels={**host, "instance": "new"}, fingerprint="new")
+    mixed = am_body(old, new, new, {**gone, "fingerprint": "gone"})
+    assert client.post(url, json=mixed).json()["alerts"] == 4
+    listed = alerts(client, people.viewer)
+    counts = sorted((a["dedup_key"], a["status"], a["count"]) for a in listed)
+    assert counts == [
+        ("gone", "resolved", 1),
+        ("gone", "triggered", 1),
+        ("new", "triggered", 2),
+        ("old", "triggered", 2),
+    ]
+    ref = listed[0]["incident"]
+    incident = client.get(f"/api/v1/incidents/{ref}?timeline=true", headers=people.viewer).json()
+    opened = [e["data"] for e in incident["timeline"] if e["kind"] == "alert_triggered"]
+    ids = {(a["dedup_key"], a["status"]): a["id"] for a in listed}
+    assert [(d["dedup_key"], d["alert_id"]) for d in opened] == [
+        ("old", ids["old", "triggered"]),
+        ("gone", ids["gone", "resolved"]),
+        ("new", ids["new", "triggered"]),
+        ("gone", ids["gone", "triggered"]),
+    ]
+    assert {d["integration"] for d in opened} == {"checkout-alertmanager"}
+
+
 def test_truncated_group_is_reported(client, am):
     response = client.post(f"/integrations/alertmanager/{am.key}", json=am_body(truncatedAlerts=1))
     assert response.json()["truncated"] == 1
