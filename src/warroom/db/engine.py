@@ -45,6 +45,7 @@ def _sqlite_engine(url: str) -> Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=8,
         max_overflow=8,
+        pool_use_lifo=True,
     )
 
     @event.listens_for(engine, "connect")
