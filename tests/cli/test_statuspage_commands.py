@@ -552,6 +552,28 @@ def test_a_subscriber_confirms_gets_posts_and_unsubscribes_in_one_click(
     assert len(spooled(server, address)) == 2
 
 
+def test_admins_list_and_remove_subscribers(server: Deployment, bob: str) -> None:
+    for address in ("first@example.org", "second@example.org"):
+        answer = httpx.post(f"{server.url}/status/subscribe", data={"email": address}, timeout=15)
+        assert answer.status_code == 202
+    listed = json.loads(
+        assert_ok(server.cli("statuspage", "subscriber", "ls", "--state", "pending", "--json")).out
+    )
+    ids = {row["email"]: row["id"] for row in listed}
+    assert {"first@example.org", "second@example.org"} <= set(ids)
+    table = assert_ok(server.cli("statuspage", "subscriber", "ls", "--limit", "1")).out
+    assert "pending" in table
+    assert "more: warroom statuspage subscriber ls --after" in table
+    removed = assert_ok(server.cli("statuspage", "subscriber", "rm", str(ids["first@example.org"])))
+    assert "first@example.org" in removed.out
+    after = assert_ok(server.cli("statuspage", "subscriber", "ls", "--json")).out
+    assert "first@example.org" not in after
+    assert "second@example.org" in after
+    assert_refused(server.cli("statuspage", "subscriber", "ls", token=bob), 1, "admin")
+    assert_refused(server.cli("statuspage", "subscriber", "ls", "--state", "gone"), 1)
+    assert_refused(server.cli("statuspage", "subscriber", "rm", str(ids["first@example.org"])), 1)
+
+
 def leak_free(text: str) -> bool:
     return leaked([*DEMO_INTERNAL, "Zqx-"], {"mail": text}) == []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -16,6 +16,8 @@ statuspage_app = typer.Typer(help="The public status page.", no_args_is_help=Tru
 component_app = typer.Typer(help="Status page components.", no_args_is_help=True)
 statuspage_app.add_typer(component_app, name="component")
 statuspage_app.add_typer(maintenance_app, name="maintenance")
+subscriber_app = typer.Typer(help="Status mail subscribers (admins).", no_args_is_help=True)
+statuspage_app.add_typer(subscriber_app, name="subscriber")
 JsonOpt = Annotated[bool, typer.Option("--json", help="print the API's JSON")]
 STATUSES = (
     "operational",
@@ -54,6 +56,48 @@ def component_ls(as_json: JsonOpt = False) -> None:
             esc(row["name"]), esc(row["group"] or "-"), esc(row["service"] or "-"), row["status"]
         )
     console.print(table)
+
+
+@subscriber_app.command("ls")
+def subscriber_ls(
+    state: Annotated[
+        str | None, typer.Option(help="pending, confirmed or suppressed (hard bounces)")
+    ] = None,
+    after: Annotated[int, typer.Option(min=0, help="only ids above this (to page on)")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """List who gets status mail, by id."""
+    params: dict[str, Any] = {"after": after, "limit": limit}
+    if state:
+        params["state"] = state
+    rows = Client.from_env().get("/api/v1/statuspage/subscribers", **params)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("ID", "EMAIL", "STATE", "COMPONENTS", "BOUNCES", "SINCE"):
+        table.add_column(column)
+    for row in rows:
+        chosen = "all" if row["components"] is None else ", ".join(row["components"]) or "-"
+        table.add_row(
+            str(row["id"]),
+            esc(row["email"]),
+            row["state"],
+            esc(chosen),
+            str(row["bounces"]),
+            local_time(row["created_at"]),
+        )
+    console.print(table)
+    if len(rows) == limit:
+        console.print(f"more: warroom statuspage subscriber ls --after {rows[-1]['id']}")
+
+
+@subscriber_app.command("rm")
+def subscriber_rm(subscriber_id: Annotated[int, typer.Argument(min=1)]) -> None:
+    """Remove an address from the list, with the mail still queued for it."""
+    gone = Client.from_env().request("DELETE", f"/api/v1/statuspage/subscribers/{subscriber_id}")
+    console.print(f"removed subscriber {gone['id']} ({esc(gone['email'])})")
 
 
 def _components(values: list[str] | None) -> dict[str, str]:

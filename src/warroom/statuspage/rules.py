@@ -377,3 +377,16 @@ def validate_post(status: PostStatus, message: str, next_update_minutes: int | N
             f"the next update must be due in 1 to {MAX_NEXT_UPDATE_MINUTES} minutes",
             field="next_update_minutes",
         )
+
+
+class SubscriberState(StrEnum):
+    PENDING = "pending"  # signed up, confirmation link not followed yet: gets no posts
+    CONFIRMED = "confirmed"
+    SUPPRESSED = "suppressed"  # hard bounces in a row: no posts until confirmed again
+
+
+def subscriber_state(*, confirmed: bool, suppressed: bool) -> SubscriberState:
+    """Where a subscriber stands; suppression wins, as it is what stops the mail."""
+    if suppressed:
+        return SubscriberState.SUPPRESSED
+    return SubscriberState.CONFIRMED if confirmed else SubscriberState.PENDING

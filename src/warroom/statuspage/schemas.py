@@ -79,3 +79,16 @@ class StatusIncidentRead(BaseModel):
     update_late: bool
     updated_at: datetime
     url: str
+
+
+class SubscriberRead(BaseModel):
+    """A status mail subscriber as admins see it (addresses are personal data: admins only)."""
+
+    id: int
+    email: str
+    state: Literal["pending", "confirmed", "suppressed"]
+    components: list[str] | None  # public component ids; None: every component
+    bounces: int  # hard bounces in a row
+    created_at: datetime
+    confirmed_at: datetime | None
+    suppressed_at: datetime | None

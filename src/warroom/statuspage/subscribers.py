@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from warroom.errors import Invalid, NotFound
 from warroom.outbox import service as outbox
 from warroom.statuspage.models import StatusComponent, StatusIncident, StatusPost, Subscriber
+from warroom.statuspage.rules import SubscriberState
 
 SUBSCRIBER_MAIL = "subscriber_mail"
 EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,253}\.[^@\s<>\"]{2,}$")
@@ -121,6 +122,22 @@ def count_bounce(
     subscriber.bounces = (subscriber.bounces or 0) + 1
     if subscriber.bounces >= BOUNCE_LIMIT and subscriber.suppressed_at is None:
         subscriber.suppressed_at = now
+
+
+def list_subscribers(
+    *, session: Session, state: SubscriberState | None, after: int, limit: int
+) -> list[Subscriber]:
+    """Subscribers in id order after ``after``, optionally in one state."""
+    query = select(Subscriber).where(Subscriber.id > after).order_by(Subscriber.id).limit(limit)
+    if state is SubscriberState.SUPPRESSED:
+        query = query.where(Subscriber.suppressed_at.is_not(None))
+    elif state is SubscriberState.CONFIRMED:
+        query = query.where(
+            Subscriber.suppressed_at.is_(None), Subscriber.confirmed_at.is_not(None)
+        )
+    elif state is SubscriberState.PENDING:
+        query = query.where(Subscriber.suppressed_at.is_(None), Subscriber.confirmed_at.is_(None))
+    return list(session.scalars(query))
 
 
 def unsubscribe(*, session: Session, subscriber: Subscriber) -> None:

@@ -33,6 +33,7 @@ from warroom.settings import Settings
 from warroom.statuspage.maintenance_router import router as maintenance_router
 from warroom.statuspage.router import router as statuspage_router
 from warroom.statuspage.subscribe_pages import router as subscribe_pages
+from warroom.statuspage.subscribers_router import router as subscribers_router
 from warroom.users.router import router as users_router
 from warroom.web import errors, health
 from warroom.web.deps import PrincipalCache
@@ -127,6 +128,7 @@ def create_app(
     app.include_router(statuspage_router)
     app.include_router(maintenance_router)
     app.include_router(subscribe_pages)
+    app.include_router(subscribers_router)
     app.state.status_config = page_config(settings)
     app.state.status_pages = status_pages(settings, app.state.sessions, app.state.clock)
     app.state.metrics_registry.register(StatusPageCollector(app.state.status_pages))

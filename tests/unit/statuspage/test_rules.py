@@ -17,11 +17,13 @@ from warroom.statuspage.rules import (
     Impact,
     PostStatus,
     StatusChange,
+    SubscriberState,
     badness,
     impact_of,
     neutral_title,
     overall_uptime,
     page_status,
+    subscriber_state,
     uptime_bars,
     validate_post,
 )
@@ -357,3 +359,17 @@ def test_validate_post_refuses(status, message, next_update, field):
     with pytest.raises(Invalid) as caught:
         validate_post(status, message, next_update)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "suppressed", "state"),
+    [
+        (False, False, SubscriberState.PENDING),
+        (True, False, SubscriberState.CONFIRMED),
+        (True, True, SubscriberState.SUPPRESSED),
+        # suppressed, then signed up again without confirming yet: still no mail
+        (False, True, SubscriberState.SUPPRESSED),
+    ],
+)
+def test_subscriber_state(confirmed, suppressed, state):
+    assert subscriber_state(confirmed=confirmed, suppressed=suppressed) is state
