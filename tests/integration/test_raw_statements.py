@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
+import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from warroom.db.base import UTCDateTime
 from warroom.db.engine import SessionFactory
@@ -42,3 +44,19 @@ def test_parameters_of_every_kind_round_trip(sessions: SessionFactory) -> None:
     assert row[:3] == (None, 7, True)  # SQLite answers 1 for True: equal in Python
     document = row[3] if isinstance(row[3], dict) else orjson.loads(row[3])
     assert document == {"a": [1, "é"]}
+
+
+def test_driver_errors_arrive_as_sqlalchemys(sessions: SessionFactory) -> None:
+    # The group committer isolates a job on IntegrityError and answers 503 on
+    # OperationalError: a bare driver error would have been a 500.
+    with unit_of_work(sessions) as session:
+        METADATA.create_all(session.connection())
+        raw = RawStatements(session)
+        raw.run("INSERT INTO raw_probe (id, text) VALUES (?, ?)", [1, "first"])
+        savepoint = session.begin_nested()
+        with pytest.raises(IntegrityError):
+            raw.run("INSERT INTO raw_probe (id, text) VALUES (?, ?)", [1, "again"])
+        savepoint.rollback()
+        with pytest.raises(DBAPIError):
+            raw.one("SELECT no_such_column FROM raw_probe", [])
+        session.rollback()

@@ -95,7 +95,7 @@ def subscriber_ls(
 
 @subscriber_app.command("rm")
 def subscriber_rm(subscriber_id: Annotated[int, typer.Argument(min=1)]) -> None:
-    """Remove an address from the list, with the mail still queued for it."""
+    """Remove an address from the list; mail queued for it is not sent."""
     gone = Client.from_env().request("DELETE", f"/api/v1/statuspage/subscribers/{subscriber_id}")
     console.print(f"removed subscriber {gone['id']} ({esc(gone['email'])})")
 

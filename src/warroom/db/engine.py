@@ -48,38 +48,39 @@ def _sqlite_engine(url: str) -> Engine:
         pool_use_lifo=True,
     )
 
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
-        # implicit BEGIN cannot be made IMMEDIATE and breaks SAVEPOINTs).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # A writer takes the write lock up front: a deferred transaction that
-        # reads and then writes fails with SQLITE_BUSY instead of waiting when
-        # another writer committed in between, which would lose a change.
-        # Straight to the driver: SQLAlchemy's statement machinery cost more than
-        # SQLite's own work here, once per group-commit batch on the ingest path.
-        driver = connection.connection.driver_connection
-        assert driver is not None  # a connection being begun is live
-        statement = (
-            "BEGIN IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "BEGIN"
-        )
-        try:
-            driver.execute(statement)
-        except sqlite3.Error as error:
-            # Wrapped as SQLAlchemy would (a busy database is an OperationalError),
-            # so callers that retry or answer 503 on it still recognise it.
-            raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
-
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
+    # implicit BEGIN cannot be made IMMEDIATE and breaks SAVEPOINTs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A writer takes the write lock up front: a deferred transaction that
+    # reads and then writes fails with SQLITE_BUSY instead of waiting when
+    # another writer committed in between, which would lose a change.
+    # Straight to the driver: SQLAlchemy's statement machinery cost more than
+    # SQLite's own work here, once per group-commit batch on the ingest path.
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection being begun is live
+    write = connection.get_execution_options().get(WRITE_OPTION)
+    statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as error:
+        # Wrapped as SQLAlchemy would (a busy database is an OperationalError),
+        # so callers that retry or answer 503 on it still recognise it.
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

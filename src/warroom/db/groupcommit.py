@@ -87,7 +87,9 @@ class GroupCommitter:
         return await future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._queue.put(self._staged.pop(loop))
+        staged = self._staged.pop(loop, None)
+        if staged:
+            self._queue.put(staged)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -99,6 +101,8 @@ class GroupCommitter:
 
     def stop(self) -> None:
         """Finish the batches already queued, then stop the writer thread."""
+        for loop in list(self._staged):  # submitted in a loop turn that never ended
+            self._hand_over(loop)
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
@@ -136,7 +140,12 @@ class GroupCommitter:
         for pending, (ok, value) in zip(batch, outcomes, strict=True):
             by_loop.setdefault(pending.loop, []).append((pending.future, ok, value))
         for loop, settlements in by_loop.items():
-            loop.call_soon_threadsafe(_settle_all, settlements)
+            try:
+                loop.call_soon_threadsafe(_settle_all, settlements)
+            except RuntimeError:
+                # That loop closed while its jobs ran: nobody awaits them any more,
+                # and the writer must live on for the other loops.
+                log.warning("group commit: %d results for a closed event loop", len(settlements))
 
     def _attempt(self, batch: list[_Pending], *, isolated: bool) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
@@ -37,6 +38,9 @@ class RawStatements:
         driver = connection.connection.driver_connection
         assert driver is not None  # a live session connection always has one
         self._dbapi: Any = driver
+        # The driver's errors, wrapped as SQLAlchemy would wrap them: callers retry,
+        # answer 503 or isolate a job on OperationalError, IntegrityError, DataError.
+        self._errors: type[Exception] = connection.dialect.loaded_dbapi.Error
         self._postgres = connection.dialect.name == "postgresql"
         self._sql_cache: dict[str, str] = {}
         self._jsonb: Any = None
@@ -60,6 +64,7 @@ class RawStatements:
 
     @property
     def postgres(self) -> bool:
+        """Whether the statements run on PostgreSQL (else SQLite)."""
         return self._postgres
 
     def _sql(self, sql: str) -> str:
@@ -91,9 +96,8 @@ class RawStatements:
 
     def one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """Run a statement and return its first row, if any."""
-        cursor = self._dbapi.cursor()
+        cursor = self._execute(sql, params)
         try:
-            cursor.execute(self._sql(sql), [self._value(v) for v in params])
             row = cursor.fetchone()
             return tuple(row) if row is not None else None
         finally:
@@ -101,17 +105,23 @@ class RawStatements:
 
     def all(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Run a statement and return every row."""
-        cursor = self._dbapi.cursor()
+        cursor = self._execute(sql, params)
         try:
-            cursor.execute(self._sql(sql), [self._value(v) for v in params])
             return [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
 
     def run(self, sql: str, params: Sequence[Any]) -> None:
         """Run a statement for its effect."""
+        self._execute(sql, params).close()
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> Any:
+        """A cursor that ran the statement (a plain try: a context manager cost ~2 us)."""
         cursor = self._dbapi.cursor()
+        values = [self._value(v) for v in params]
         try:
-            cursor.execute(self._sql(sql), [self._value(v) for v in params])
-        finally:
+            cursor.execute(self._sql(sql), values)
+        except self._errors as error:
             cursor.close()
+            raise DBAPIError.instance(sql, values, error, self._errors) from error
+        return cursor

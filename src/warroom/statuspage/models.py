@@ -100,6 +100,9 @@ class Subscriber(Base):
     """An email address that asked for status mail (confirmed by a link: double opt-in)."""
 
     __tablename__ = "status_subscriber"
+    # Ids are never reused (SQLite would give a departed subscriber's id to the next
+    # sign-up, with mail still queued for the departed one and their signed links).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

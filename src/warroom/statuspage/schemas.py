@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from warroom.inputs import NoNul, StrictModel
+from warroom.statuspage.rules import SubscriberState
 
 ComponentName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
@@ -86,7 +87,7 @@ class SubscriberRead(BaseModel):
 
     id: int
     email: str
-    state: Literal["pending", "confirmed", "suppressed"]
+    state: SubscriberState
     components: list[str] | None  # public component ids; None: every component
     bounces: int  # hard bounces in a row
     created_at: datetime

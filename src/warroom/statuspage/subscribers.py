@@ -140,6 +140,12 @@ def list_subscribers(
     return list(session.scalars(query))
 
 
+def component_public_ids(*, session: Session) -> dict[int, str]:
+    """Every component's public id by its internal id (subscribers hold internal ids)."""
+    rows = session.execute(select(StatusComponent.id, StatusComponent.public_id))
+    return {row[0]: row[1] for row in rows}
+
+
 def unsubscribe(*, session: Session, subscriber: Subscriber) -> None:
     session.delete(subscriber)
     session.flush()

@@ -10,12 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from warroom.db.uow import unit_of_work
 from warroom.statuspage import subscribers
-from warroom.statuspage.models import StatusComponent, Subscriber
+from warroom.statuspage.models import Subscriber
 from warroom.statuspage.rules import SubscriberState, subscriber_state
 from warroom.statuspage.schemas import SubscriberRead
 from warroom.web.deps import Admin, Sessions
@@ -35,7 +33,7 @@ def list_subscribers(
     """Subscribers by id; page on with ``after`` set to the last id shown."""
     with unit_of_work(sessions, write=False) as session:
         rows = subscribers.list_subscribers(session=session, state=state, after=after, limit=limit)
-        public_ids = _public_ids(session)
+        public_ids = subscribers.component_public_ids(session=session)
         return [_read(row, public_ids) for row in rows]
 
 
@@ -43,17 +41,16 @@ def list_subscribers(
 def remove_subscriber(
     subscriber_id: Annotated[int, Path(ge=1)], _: Admin, sessions: Sessions
 ) -> SubscriberRead:
-    """Remove an address from the list (and the mail still queued for it); shows what it was."""
+    """Remove an address from the list; shows what it was.
+
+    Mail already queued for it is cancelled when its turn comes (the worker finds
+    no subscriber: ids are never given out again).
+    """
     with unit_of_work(sessions) as session:
         found = subscribers.get_or_404(session=session, subscriber_id=subscriber_id)
-        shown = _read(found, _public_ids(session))
+        shown = _read(found, subscribers.component_public_ids(session=session))
         subscribers.unsubscribe(session=session, subscriber=found)
         return shown
-
-
-def _public_ids(session: Session) -> dict[int, str]:
-    rows = session.execute(select(StatusComponent.id, StatusComponent.public_id))
-    return {row[0]: row[1] for row in rows}
 
 
 def _read(row: Subscriber, public_ids: dict[int, str]) -> SubscriberRead:
@@ -66,7 +63,7 @@ def _read(row: Subscriber, public_ids: dict[int, str]) -> SubscriberRead:
         email=row.email,
         state=subscriber_state(
             confirmed=row.confirmed_at is not None, suppressed=row.suppressed_at is not None
-        ).value,
+        ),
         components=chosen,
         bounces=row.bounces or 0,
         created_at=row.created_at,

@@ -16,5 +16,6 @@ def app_factory() -> Front:
     # What exists now (modules, the app, SQLAlchemy's mappers) lives as long as the
     # process. Moved out of the collector's sight: each full collection walked it all,
     # 50-90 ms during which no request was answered (the p99 of an ingest storm).
+    gc.collect()  # startup's garbage first: frozen objects are never freed
     gc.freeze()
     return app

@@ -55,6 +55,8 @@ def mail(
         )
     if subscriber.suppressed_at is not None:
         return Result.cancelled(f"the address bounced {subscriber.bounces} times in a row")
+    if subscriber.confirmed_at is None:  # posts go to confirmed addresses only (double opt-in)
+        return Result.cancelled("the address is not confirmed")
     made = session.get(StatusPost, int(message.payload["post_id"]))
     shown = session.get(StatusIncident, made.status_incident_id) if made else None
     if made is None or shown is None:

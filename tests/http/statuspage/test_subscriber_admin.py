@@ -118,7 +118,9 @@ def test_bad_list_parameters_are_422(client, people, params):
     assert client.get(SUBSCRIBERS, params=params, headers=people.admin).status_code == 422
 
 
-def test_removing_an_address_deletes_it(client, people, listed, sessions):
+def test_removing_an_address_deletes_it_and_its_id_is_never_given_out_again(
+    client, people, listed, sessions, clock
+):
     pending = listed["ids"]["pending"]  # its confirmation mail is queued
     shown = ok(client.delete(f"{SUBSCRIBERS}/{pending}", headers=people.admin), 200)
     assert (shown["id"], shown["email"]) == (pending, "pending@example.com")
@@ -132,5 +134,9 @@ def test_removing_an_address_deletes_it(client, people, listed, sessions):
             select(OutboxMessage).where(OutboxMessage.kind == subscribers.SUBSCRIBER_MAIL)
         ).all()
     # Still queued: the worker finds no subscriber for it and cancels it instead
-    # of sending (test_subscribers.py follows such a mail through the worker).
+    # of sending (test_subscribers.py follows such a mail through the worker)...
     assert any(m.payload["subscriber_id"] == pending for m in queued)
+    # ... which holds only while no later sign-up takes the id (the newest one here).
+    newest = max(listed["ids"].values())
+    ok(client.delete(f"{SUBSCRIBERS}/{newest}", headers=people.admin), 200)
+    assert _make(sessions, clock, "newcomer@example.com") > newest

@@ -103,6 +103,32 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
     assert [next(i for i, o in enumerate(seen) if o is s) for s in seen] == [0, 0, 0, 3, 3, 3, 6]
 
 
+def test_an_event_loop_closed_while_its_job_runs_does_not_stop_the_writer(committer):
+    gate = threading.Event()
+
+    def slow(session: Session, now: datetime) -> str:
+        gate.wait(WAIT)
+        return "nobody waits for this"
+
+    loop = asyncio.new_event_loop()
+
+    async def submit_and_leave() -> None:
+        waiting = asyncio.ensure_future(committer.submit(slow))
+        for _ in range(3):  # the job is staged, then handed to the writer
+            await asyncio.sleep(0)
+        assert not waiting.done()  # the writer holds it at the gate
+
+    loop.run_until_complete(submit_and_leave())
+    loop.close()
+    gate.set()
+
+    async def later() -> Any:
+        submitted = committer.submit(lambda session, now: "still writing")
+        return await asyncio.wait_for(submitted, WAIT)  # a dead writer never answers
+
+    assert asyncio.run(later()) == "still writing"
+
+
 def test_a_failing_job_gets_its_error_and_its_writes_are_undone(committer, sessions):
     def fails(session: Session, now: datetime) -> None:
         make_service(session, now, "undone")
