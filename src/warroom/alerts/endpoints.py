@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
-from warroom.alerts import alertmanager, formats, generic, sources, triggers
+from warroom.alerts import alertmanager, bulk, formats, generic, sources, triggers
 from warroom.alerts import queries as alert_queries
 from warroom.alerts import service as alert_service
 from warroom.alerts.events import Action, AlertEvent, EventInvalid
@@ -147,10 +147,11 @@ class Ingest:
                     found,
                     (e.dedup_key for e in events.events if e.action is Action.TRIGGER),
                 )
-            results = [
-                alert_service.ingest(session=session, now=now, source=found, event=e)
-                for e in events.events
-            ]
+            with bulk.deferred(session, now):
+                results = [
+                    alert_service.ingest(session=session, now=now, source=found, event=e)
+                    for e in events.events
+                ]
             return {
                 "alerts": len(results),
                 "truncated": events.truncated,

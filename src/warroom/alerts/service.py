@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warroom.alerts import rules, triggers
+from warroom.alerts import bulk, rules, triggers
 from warroom.alerts.events import Action, AlertEvent
 from warroom.alerts.models import Alert, ServiceAlertSettings
 from warroom.alerts.rules import AlertStatus, Outcome
@@ -30,6 +30,7 @@ def ingest(*, session: Session, now: datetime, source: Source, event: AlertEvent
     """Apply one alert event: dedup by key, route, and group into an incident."""
     if event.action is Action.TRIGGER:
         return triggers.trigger(session=session, now=now, source=source, event=event)
+    bulk.flush(session)  # what follows reads alerts through the ORM
     alert = open_alert(session, source.id, event.dedup_key)
     outcome = rules.decide(event.action, AlertStatus(alert.status) if alert else None)
     if alert is None:

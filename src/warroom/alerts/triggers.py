@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from warroom.alerts import rules
+from warroom.alerts import bulk, rules
 from warroom.alerts.events import AlertEvent
 from warroom.alerts.rules import AlertStatus, Outcome, Placement, RoutingRule
 from warroom.alerts.sources import Source
@@ -158,6 +158,7 @@ def trigger(*, session: Session, now: datetime, source: Source, event: AlertEven
         context.absent.discard(known_absent)  # a repeat later in the webhook must count
         row = None
     else:
+        bulk.flush(session, known_absent)  # a repeat of a held new alert must find it
         row = context.raw.one(BUMP, [now, event.summary or None, source.id, event.dedup_key])
     if row is not None:
         alert_id, incident_id = row
@@ -232,6 +233,11 @@ def _open(
         "integration": source.name,
         "rule": rule_name,
     }
+    held = bulk.holding(session)
+    if held is not None:  # a webhook on PostgreSQL: written with its neighbours
+        bulk.hold(held, alert, text, data)
+        _note_first_alert(context, incident_id, event.occurred_at)
+        return IngestResult(Outcome.NEW, event.dedup_key, None, format_ref(incident_id))
     if context.raw.postgres:
         entry = [incident_id, now, now, text, Json(data)]
         row = context.raw.one(INSERT_ALERT_AND_TIMELINE, [*alert, *entry])

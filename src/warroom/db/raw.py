@@ -75,6 +75,10 @@ class RawStatements:
             converted = self._sql_cache[sql] = sql.replace("?", "%s")
         return converted
 
+    def stored(self, value: Any) -> Any:
+        """``value`` as the driver is given it (for values inside an array parameter)."""
+        return self._value(value)
+
     def _value(self, value: Any) -> Any:
         kind = type(value)
         if kind is str or kind is int or value is None or kind is bool or kind is float:

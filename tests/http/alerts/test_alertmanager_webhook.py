@@ -229,6 +229,29 @@ def test_a_webhook_sorts_new_open_and_repeated_keys_alike(client, people, am):
     assert {d["integration"] for d in opened} == {"checkout-alertmanager"}
 
 
+def test_an_alert_opened_and_resolved_in_one_webhook_ends_resolved(client, people, am):
+    # New alerts of a webhook may be written together at its end (PostgreSQL):
+    # a resolution later in the same webhook must still find its alert.
+    url = f"/integrations/alertmanager/{am.key}"
+    host = {"alertname": "DiskFull", "severity": "critical"}
+    flap = am_alert(labels={**host, "instance": "flap"}, fingerprint="flap")
+    stays = am_alert(labels={**host, "instance": "stays"}, fingerprint="stays")
+    body = am_body(flap, stays, {**flap, "status": "resolved"})
+    assert client.post(url, json=body).json()["alerts"] == 3
+    listed = {a["dedup_key"]: a for a in alerts(client, people.viewer)}
+    assert {k: (a["status"], a["count"]) for k, a in listed.items()} == {
+        "flap": ("resolved", 1),
+        "stays": ("triggered", 1),
+    }
+    ref = listed["stays"]["incident"]
+    incident = client.get(f"/api/v1/incidents/{ref}?timeline=true", headers=people.viewer).json()
+    kinds = [(e["kind"], e["data"].get("alert_id")) for e in incident["timeline"]]
+    assert ("alert_triggered", listed["flap"]["id"]) in kinds
+    assert ("alert_triggered", listed["stays"]["id"]) in kinds
+    assert ("alert_resolved", listed["flap"]["id"]) in kinds
+    assert incident["phase"] == "detection"  # one alert still fires
+
+
 def test_truncated_group_is_reported(client, am):
     response = client.post(f"/integrations/alertmanager/{am.key}", json=am_body(truncatedAlerts=1))
     assert response.json()["truncated"] == 1

@@ -1,0 +1,123 @@
+"""PostgreSQL: a webhook's new alerts written in one statement instead of one each.
+
+On PostgreSQL every statement is a round trip; a webhook of 100 new alerts
+paid 100 of them, in series, each also planned and run on its own. While a
+webhook is ingested (``deferred``), new alerts and their timeline entries are
+held and written together, as arrays unnested into one INSERT. They are
+written before anything could look for them: a repeat of a held key in the
+same webhook (triggers.trigger), an acknowledgement or resolution
+(service.ingest), and the end of the webhook. SQLite, in-process, gains
+nothing from this and writes each alert at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from warroom.db.raw import Json, RawStatements
+
+HELD_KEY = "warroom.held_alerts"
+
+# Columns of triggers.INSERT_ALERT (its parameters, in order) with their array types,
+# then the timeline entry's text and data.
+_COLUMNS = (
+    ("integration_id", "int"),
+    ("service_id", "int"),
+    ("incident_id", "int"),
+    ("dedup_key", "text"),
+    ("status", "text"),
+    ("summary", "text"),
+    ("source", "text"),
+    ("severity", "text"),
+    ("urgency", "text"),
+    ("labels", "jsonb"),
+    ("details", "jsonb"),
+    ("links", "jsonb"),
+    ("client", "text"),
+    ("client_url", "text"),
+    ("group_key", "text"),
+    ("occurred_at", "timestamptz"),
+    ("first_seen_at", "timestamptz"),
+    ("last_seen_at", "timestamptz"),
+    ("grouping_reason", "text"),
+    ("matched_rule", "text"),
+)
+_ALERT_COLUMNS = ", ".join(name for name, _ in _COLUMNS)
+_ARRAYS = ", ".join(f"?::{kind}[]" for _, kind in _COLUMNS)
+# Built from the constants above only; every value travels as a parameter.
+INSERT_HELD = (
+    f"WITH v AS (SELECT * FROM unnest({_ARRAYS}, ?::text[], ?::jsonb[]) "  # noqa: S608
+    f"WITH ORDINALITY AS v({_ALERT_COLUMNS}, entry_text, entry_data, n)), "
+    f"a AS (INSERT INTO alert ({_ALERT_COLUMNS}, count) "
+    f"SELECT {_ALERT_COLUMNS}, 1 FROM v ORDER BY n RETURNING id, dedup_key), "
+    "t AS (INSERT INTO timeline_entry (incident_id, at, recorded_at, actor_id, kind, text, data) "
+    "SELECT v.incident_id, ?, ?, NULL, 'alert_triggered', v.entry_text, "
+    "v.entry_data || jsonb_build_object('alert_id', a.id) "
+    "FROM a JOIN v ON v.dedup_key = a.dedup_key ORDER BY v.n) "
+    "SELECT count(*) FROM a"
+)
+
+
+@dataclass
+class Held:
+    """New alerts of one webhook not written yet, in arrival order."""
+
+    now: datetime
+    alerts: list[list[Any]] = field(default_factory=list)
+    entries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    keys: set[tuple[int, str]] = field(default_factory=set)
+
+
+@contextmanager
+def deferred(session: Session, now: datetime) -> Iterator[None]:
+    """Hold new alerts during the block (PostgreSQL only); write them at its end.
+
+    If the block fails, what it held is dropped with it: the group committer
+    then rolls back and runs the job again on its own.
+    """
+    raw = RawStatements.of(session)
+    if not raw.postgres:
+        yield
+        return
+    session.info[HELD_KEY] = Held(now)
+    try:
+        yield
+        flush(session)
+    finally:
+        session.info.pop(HELD_KEY, None)
+
+
+def holding(session: Session) -> Held | None:
+    """The held alerts, when a webhook is being ingested on PostgreSQL."""
+    found: Held | None = session.info.get(HELD_KEY)
+    return found
+
+
+def hold(held: Held, alert: list[Any], text: str, data: dict[str, Any]) -> None:
+    """Hold one new alert (INSERT_ALERT's parameters) and its timeline entry."""
+    held.alerts.append(alert)
+    held.entries.append((text, data))
+    held.keys.add((int(alert[0]), str(alert[3])))
+
+
+def flush(session: Session, key: tuple[int, str] | None = None) -> None:
+    """Write the held alerts (only if ``key``, an integration and dedup key, is among them)."""
+    held = holding(session)
+    if held is None or not held.alerts or (key is not None and key not in held.keys):
+        return
+    raw = RawStatements.of(session)
+    columns = [[raw.stored(value) for value in column] for column in zip(*held.alerts, strict=True)]
+    texts = [text for text, _ in held.entries]
+    data = [raw.stored(Json(entry)) for _, entry in held.entries]
+    row = raw.one(INSERT_HELD, [*columns, texts, data, held.now, held.now])
+    assert row is not None  # SELECT count(*) always answers
+    assert row[0] == len(held.alerts)  # every held alert was written
+    held.alerts.clear()
+    held.entries.clear()
+    held.keys.clear()
