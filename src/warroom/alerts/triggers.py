@@ -74,9 +74,13 @@ OPEN_KEYS_SQLITE = (
     "SELECT dedup_key FROM alert WHERE integration_id = ? AND status != 'resolved' "
     "AND dedup_key IN ({})"
 )
+# One index probe per key, whatever the statistics say: with `dedup_key = ANY(?)`,
+# estimates stale after a storm of inserts chose a scan of every open alert
+# of the integration (55 ms instead of 0.4 ms for 100 keys among 120,000).
 OPEN_KEYS_POSTGRES = (
-    "SELECT dedup_key FROM alert WHERE integration_id = ? AND status != 'resolved' "
-    "AND dedup_key = ANY(?)"
+    "SELECT k.key FROM unnest(?::text[]) AS k(key), LATERAL (SELECT 1 FROM alert a "
+    "WHERE a.integration_id = ? AND a.dedup_key = k.key AND a.status != 'resolved' "
+    "LIMIT 1) AS found"
 )
 KEYS_PER_QUERY = 500
 
@@ -140,7 +144,7 @@ def expect_new(session: Session, source: Source, keys: Iterable[str]) -> None:
     for start in range(0, len(wanted), KEYS_PER_QUERY):
         chunk = wanted[start : start + KEYS_PER_QUERY]
         if context.raw.postgres:
-            rows = context.raw.all(OPEN_KEYS_POSTGRES, [source.id, chunk])
+            rows = context.raw.all(OPEN_KEYS_POSTGRES, [chunk, source.id])
         else:
             marks = ", ".join("?" * len(chunk))
             rows = context.raw.all(OPEN_KEYS_SQLITE.format(marks), [source.id, *chunk])
