@@ -252,6 +252,40 @@ def test_an_alert_opened_and_resolved_in_one_webhook_ends_resolved(client, peopl
     assert incident["phase"] == "detection"  # one alert still fires
 
 
+def test_routing_rules_place_each_alert_of_one_webhook(client, people, am):
+    # Dropped, redirected to another service (a new incident there), declared,
+    # and plain alerts side by side in one webhook, all new.
+    rules = [
+        {"name": "quiet", "match": [{"label": "instance", "equals": "noise"}], "drop": True},
+        {
+            "name": "to-search",
+            "match": [{"label": "instance", "equals": "s1"}],
+            "service": "search",
+        },
+    ]
+    settings = "/api/v1/services/checkout/alert-settings"
+    assert client.put(settings, json={"rules": rules}, headers=people.admin).status_code == 200
+    host = {"alertname": "DiskFull", "severity": "critical"}
+    group = [
+        am_alert(labels={**host, "instance": name}, fingerprint=name)
+        for name in ("c1", "noise", "s1", "c2")
+    ]
+    answer = client.post(f"/integrations/alertmanager/{am.key}", json=am_body(*group)).json()
+    assert answer["alerts"] == 4
+    assert len(answer["incidents"]) == 2
+    listed = {a["dedup_key"]: a for a in alerts(client, people.viewer)}
+    assert sorted(listed) == ["c1", "c2", "s1"]
+    assert listed["c1"]["incident"] == listed["c2"]["incident"] != listed["s1"]["incident"]
+    assert (listed["s1"]["service"], listed["c1"]["service"]) == ("search", "checkout")
+    for key, alert in listed.items():
+        ref = alert["incident"]
+        shown = client.get(f"/api/v1/incidents/{ref}?timeline=true", headers=people.viewer)
+        [entry] = [e for e in shown.json()["timeline"] if e["data"].get("dedup_key") == key]
+        assert entry["kind"] == "alert_triggered"
+        assert entry["data"]["alert_id"] == alert["id"]
+        assert entry["data"]["rule"] == ("to-search" if key == "s1" else None)
+
+
 def test_truncated_group_is_reported(client, am):
     response = client.post(f"/integrations/alertmanager/{am.key}", json=am_body(truncatedAlerts=1))
     assert response.json()["truncated"] == 1
