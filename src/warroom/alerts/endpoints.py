@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy.exc import DataError
@@ -61,30 +61,44 @@ class Ingest:
 
     async def pagerduty(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /v2/enqueue: PagerDuty Events API v2 alert events."""
-        body = await _json_or_answer(receive, send, MAX_EVENT_BYTES, pd_style=True)
-        if body is _ANSWERED:
-            return
+        try:
+            raw: bytes | None = await read_body(receive, MAX_EVENT_BYTES)
+        except BodyTooLargeError:
+            raw = None
+        await send_json(send, *await self.enqueue(raw))
+
+    async def enqueue(self, raw: bytes | None) -> Answer:
+        """The answer to a /v2/enqueue body (None: over the size limit), once committed.
+
+        Shared by the ASGI route and the HTTP protocol's inline path (web/protocol.py).
+        """
+        body = _pd_json(raw)
+        if isinstance(body, Answer):
+            return body
         try:
             routing_key, event = formats.parse_pagerduty(body)
         except EventInvalid as error:
-            await send_json(send, 400, {**PD_INVALID, "errors": error.errors})
-            return
+            return Answer(400, {**PD_INVALID, "errors": error.errors})
 
         def job(session: Session, now: datetime) -> Any:
             found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
             return alert_service.ingest(session=session, now=now, source=found, event=event)
 
-        if await self._run(send, job, pd_style=True):
-            await send_json(
-                send,
-                202,
-                {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key},
-            )
+        ok, outcome = await self._outcome(job, pd_style=True)
+        if not ok:
+            return outcome  # type: ignore[no-any-return]
+        content = {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key}
+        return Answer(202, content)
 
     async def pagerduty_change(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /v2/change/enqueue: change events (deploys, config changes)."""
-        body = await _json_or_answer(receive, send, MAX_EVENT_BYTES, pd_style=True)
-        if body is _ANSWERED:
+        try:
+            raw: bytes | None = await read_body(receive, MAX_EVENT_BYTES)
+        except BodyTooLargeError:
+            raw = None
+        body = _pd_json(raw)
+        if isinstance(body, Answer):
+            await send_json(send, *body)
             return
         try:
             routing_key, change = formats.parse_pagerduty_change(body)
@@ -164,46 +178,48 @@ class Ingest:
         self, send: Send, job: Callable[[Session, datetime], Any], *, pd_style: bool
     ) -> Any:
         """Run a job under group commit; answer errors here. Returns the result or None."""
+        ok, outcome = await self._outcome(job, pd_style=pd_style)
+        if not ok:
+            await send_json(send, *outcome)
+            return None
+        return outcome if outcome is not None else True
+
+    async def _outcome(
+        self, job: Callable[[Session, datetime], Any], *, pd_style: bool
+    ) -> tuple[bool, Any]:
+        """(True, the job's result) once committed, or (False, the Answer to its error)."""
         try:
-            result = await self.committer.submit(job)
+            return True, await self.committer.submit(job)
         except EventInvalid as error:
-            body = (
-                {**PD_INVALID, "errors": error.errors}
-                if pd_style
-                else {"detail": "; ".join(error.errors), "errors": error.errors}
-            )
-            await send_json(send, 400, body)
+            body = {**PD_INVALID, "errors": error.errors} if pd_style else _invalid(error)
+            return False, Answer(400, body)
         except UnknownKey as error:
             if pd_style:
-                await send_json(send, 400, {**PD_INVALID, "errors": [str(error)]})
-            else:
-                await send_json(send, 403, {"detail": str(error)})
+                return False, Answer(400, {**PD_INVALID, "errors": [str(error)]})
+            return False, Answer(403, {"detail": str(error)})
         except RateLimited as error:
-            await send_json(
-                send,
-                429,
-                {"status": "throttle event", "message": str(error), "errors": [str(error)]},
-                {"Retry-After": str(error.retry_after)},
-            )
+            content = {"status": "throttle event", "message": str(error), "errors": [str(error)]}
+            return False, Answer(429, content, {"Retry-After": str(error.retry_after)})
         except DataError:
             # Validation let through a value the database refuses: wrong forever.
             message = "a value in the event cannot be stored"
             body = {**PD_INVALID, "errors": [message]} if pd_style else {"detail": message}
-            await send_json(send, 400, body)
+            return False, Answer(400, body)
         except TransientError as error:
-            await send_json(
-                send, 503, {"status": "unavailable", "message": str(error)}, {"Retry-After": "1"}
-            )
-        else:
-            return result if result is not None else True
-        return None
+            content = {"status": "unavailable", "message": str(error)}
+            return False, Answer(503, content, {"Retry-After": "1"})
 
 
-class _Answered:
-    pass
+class Answer(NamedTuple):
+    """An ingest endpoint's answer: status, JSON content and extra headers."""
+
+    status: int
+    content: Any
+    headers: dict[str, str] | None = None
 
 
-_ANSWERED: Any = _Answered()
+def _invalid(error: EventInvalid) -> dict[str, Any]:
+    return {"detail": "; ".join(error.errors), "errors": error.errors}
 
 
 async def _raw_or_answer(receive: Receive, send: Send, limit: int) -> bytes | None:
@@ -214,21 +230,17 @@ async def _raw_or_answer(receive: Receive, send: Send, limit: int) -> bytes | No
         return None
 
 
-async def _json_or_answer(receive: Receive, send: Send, limit: int, *, pd_style: bool) -> Any:
-    try:
-        raw = await read_body(receive, limit)
-    except BodyTooLargeError:
-        errors = [f"the request body is larger than {limit // 1024} KB"]
-        await send_json(send, 400 if pd_style else 413, {**PD_INVALID, "errors": errors})
-        return _ANSWERED
+def _pd_json(raw: bytes | None) -> Any:
+    """A PagerDuty body parsed, or the Answer refusing it (None: over the size limit)."""
+    if raw is None:
+        errors = [f"the request body is larger than {MAX_EVENT_BYTES // 1024} KB"]
+        return Answer(400, {**PD_INVALID, "errors": errors})
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        await send_json(send, 400, {**PD_INVALID, "errors": ["the body is not valid JSON"]})
-        return _ANSWERED
+        return Answer(400, {**PD_INVALID, "errors": ["the body is not valid JSON"]})
     if _has_nul(raw, body):
-        await send_json(send, 400, {**PD_INVALID, "errors": [NUL_MESSAGE]})
-        return _ANSWERED
+        return Answer(400, {**PD_INVALID, "errors": [NUL_MESSAGE]})
     return body
 
 
