@@ -81,7 +81,13 @@ def create_server_app(settings: Settings, *, public: bool = False) -> Front:
     """
     app = create_app(settings)
     app.state.run_worker = settings.run_worker and not public
-    return Front(app, app.state.ingest_routes, status=app.state.status_pages, public_only=public)
+    return Front(
+        app,
+        app.state.ingest_routes,
+        status=app.state.status_pages,
+        public_only=public,
+        enqueue=app.state.ingest.enqueue,
+    )
 
 
 def create_app(
@@ -111,7 +117,8 @@ def create_app(
         refusals=REFUSALS,
         write_lock=ingest_write_lock(app.state.sessions.engine),
     )
-    app.state.ingest_routes = ingest_routes(Ingest(app.state.committer))
+    app.state.ingest = Ingest(app.state.committer)
+    app.state.ingest_routes = ingest_routes(app.state.ingest)
     _add_ingest_routes(app, app.state.ingest_routes)
     errors.install(app)
     app.include_router(health.router)

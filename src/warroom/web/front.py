@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -18,6 +19,8 @@ from warroom.web.middleware import HttpMetrics
 from warroom.web.raw import ROUTE_KEY, send_json
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+# A PagerDuty body (None: over the size limit) -> (status, JSON content, extra headers)
+Enqueue = Callable[[bytes | None], Awaitable[tuple[int, Any, dict[str, str] | None]]]
 INGEST_PREFIXES = ("/v2/", "/integrations/")
 
 
@@ -37,6 +40,7 @@ class Front:
         *,
         status: Handler | None = None,
         public_only: bool = False,
+        enqueue: Enqueue | None = None,
     ) -> None:
         self.app = app
         self.state = app.state
@@ -44,6 +48,8 @@ class Front:
         self.routes = [(compile_template(t), t, handler) for t, handler in routes]
         self.status = status
         self.public_only = public_only
+        # /v2/enqueue's answer from its body, for the HTTP protocol's inline path
+        self.enqueue = enqueue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

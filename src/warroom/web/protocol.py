@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol: one system call per response; cached status pages answered inline.
+"""uvicorn's HTTP protocol: one system call per response; cached pages and events inline.
 
 uvicorn writes a response's head when the app sends ``http.response.start``
 and its body on ``http.response.body``: two writes, two TCP segments. For
@@ -14,6 +14,12 @@ requests are answered straight from the page cache in the parser callback
 instead (StatusPages.cached). Anything else (a page not yet rendered, a
 version check due, a request with a body, pipelining behind a running
 request, HTTP/1.0, access logging) takes uvicorn's ordinary path.
+
+A storm of single PagerDuty events is taken the same way (web/inline_ingest.py):
+a POST to /v2/enqueue on an idle keep-alive connection is read by the parser
+callbacks and answered, once committed, by the same code as the ASGI route.
+While it waits for its commit it stands as the connection's request in
+progress, so uvicorn queues anything pipelined behind it.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from warroom.statuspage.pages import StatusPages, conditions
 from warroom.web.front import Front, is_status
+from warroom.web.inline_ingest import INGEST_PATH, InlineIngest
 
 
 class CoalescingTransport:
@@ -70,8 +77,11 @@ class HttpProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # An access log is written by the ASGI cycle: with one, every request takes it.
-        self.pages = None if self.config.access_log else status_pages_of(self.app)
-        self.answered = False  # the current request was answered inline
+        front = None if self.config.access_log else front_of(self.app)
+        self.front = front
+        self.pages = front.status if front and isinstance(front.status, StatusPages) else None
+        self.answered = False  # the current request is answered inline, not through ASGI
+        self.ingest: InlineIngest | None = None  # the current request, if an inline ingest
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -79,7 +89,7 @@ class HttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         self.answered = False
-        if self.pages is None:
+        if self.front is None:
             super().on_message_begin()
             return
         # What uvicorn's on_message_begin resets, without building the ASGI scope
@@ -96,19 +106,29 @@ class HttpProtocol(HttpToolsProtocol):
         self.scope["headers"] = headers
 
     def on_headers_complete(self) -> None:
-        if self.pages is not None:
-            if self._answer_inline(self.pages):
+        if self.front is not None:
+            if self.pages is not None and self._answer_inline(self.pages):
+                self.answered = True
+                return
+            if self._begin_inline_ingest():
                 self.answered = True
                 return
             self._begin_asgi()
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
-        if not self.answered:
+        if self.ingest is not None:
+            self.ingest.take(body)
+        elif not self.answered:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if not self.answered:
+        if self.ingest is not None:
+            request, self.ingest = self.ingest, None
+            task = self.loop.create_task(self._serve_ingest(request))
+            self.tasks.add(task)  # a graceful shutdown waits for it, as for ASGI requests
+            task.add_done_callback(self.tasks.discard)
+        elif not self.answered:
             super().on_message_complete()
 
     def _answer_inline(self, pages: StatusPages) -> bool:
@@ -133,6 +153,30 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.write(body)
         self._response_done()
         return True
+
+    def _begin_inline_ingest(self) -> bool:
+        """Take a PagerDuty event (POST /v2/enqueue) inline; False to leave it to ASGI."""
+        enqueue = self.front.enqueue if self.front is not None else None
+        if enqueue is None or self.url != INGEST_PATH or self.expect_100_continue:
+            return False
+        if self.parser.get_method() != b"POST" or not self._idle_keep_alive():
+            return False
+        self.ingest = InlineIngest(enqueue, self.front.metrics)  # type: ignore[union-attr]
+        # uvicorn queues a request pipelined behind this one until it is answered.
+        self.cycle = self.ingest.cycle  # type: ignore[assignment]
+        return True
+
+    async def _serve_ingest(self, request: InlineIngest) -> None:
+        status, body, lines = await request.answer()
+        cycle = request.cycle
+        cycle.response_complete = True
+        if cycle.disconnected or self.transport.is_closing():
+            return  # nobody to answer (what was committed stays committed)
+        self.transport.write(STATUS_LINE[status] + self._server_lines() + lines + b"\r\n" + body)
+        if not cycle.keep_alive:  # the server is shutting down
+            self.transport.close()
+            return
+        self.on_response_complete()  # uvicorn's: the next pipelined request, or keep-alive
 
     def _server_lines(self) -> bytes:
         """The server's own header lines (Date), serialised once per value (once a second)."""
@@ -165,10 +209,16 @@ class HttpProtocol(HttpToolsProtocol):
         )
 
 
-def status_pages_of(app: Any) -> StatusPages | None:
-    """The status pages of the server app, under whatever middleware uvicorn wrapped it in."""
+def front_of(app: Any) -> Front | None:
+    """The server app's Front, under whatever middleware uvicorn wrapped it in."""
     for _ in range(8):  # ProxyHeadersMiddleware, message logger: a few layers at most
         if isinstance(app, Front):
-            return app.status if isinstance(app.status, StatusPages) else None
+            return app
         app = getattr(app, "app", None)
     return None
+
+
+def status_pages_of(app: Any) -> StatusPages | None:
+    """The status pages of the server app, if it has them."""
+    front = front_of(app)
+    return front.status if front and isinstance(front.status, StatusPages) else None

@@ -9,21 +9,17 @@ the app, in order.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.e2e.harness import free_port
 from tests.http.api import People
+from tests.http.inline_server import Server, read_answer, request, without_date
 from tests.http.statuspage import DOCUMENTS, add_component, pages_of, post
 from warroom.statuspage.pages import StatusPages
-from warroom.web.front import Front
 from warroom.web.protocol import status_pages_of
 
 PATHS = ("/status/", "/status/history", "/status/history.rss", "/status/api/v2/summary.json")
@@ -32,87 +28,6 @@ VARIANTS: dict[str, dict[str, str]] = {
     "gzip": {"Accept-Encoding": "gzip, deflate"},
     "refuses gzip": {"Accept-Encoding": "gzip;q=0, identity"},
 }
-
-
-class Counted:
-    """ASGI middleware counting the HTTP requests that reach the app."""
-
-    def __init__(self, app: Front) -> None:
-        self.app = app  # the attribute uvicorn's middleware use too: the protocol looks through
-        self.calls: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.calls.append(scope["path"])
-        await self.app(scope, receive, send)
-
-
-class Server:
-    """uvicorn with warroom's protocol in a thread; raw HTTP/1.1 over sockets."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.asgi = Counted(Front(app, [], status=app.state.status_pages))
-        self.port = free_port()
-        config = uvicorn.Config(
-            self.asgi,
-            host="127.0.0.1",
-            port=self.port,
-            http="warroom.web.protocol:HttpProtocol",
-            proxy_headers=True,  # wraps the app once more, as `warroom serve` does
-            lifespan="off",
-            log_level="warning",
-            server_header=False,
-            access_log=False,  # as `warroom serve` runs unless debugging (an access log goes
-            # through ASGI, which writes it)
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        while not self.server.started:
-            self.thread.join(0.01)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def connect(self) -> socket.socket:
-        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
-
-    def exchange(self, *requests: bytes) -> list[Answer]:
-        """Send ``requests`` in one write (pipelined) on a new connection; read the answers."""
-        with self.connect() as conn:
-            conn.sendall(b"".join(requests))
-            reader = conn.makefile("rb")
-            return [read_answer(reader, head=r.startswith(b"HEAD")) for r in requests]
-
-
-Answer = tuple[int, dict[str, str], bytes]
-
-
-def request(path: str, method: str = "GET", version: str = "1.1", **headers: str) -> bytes:
-    lines = [f"{method} {path} HTTP/{version}", "Host: 127.0.0.1"]
-    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def read_answer(reader: Any, *, head: bool = False) -> Answer:
-    status = int(reader.readline().split()[1])
-    headers: dict[str, str] = {}
-    while (line := reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode().partition(":")
-        assert name.lower() not in headers, f"{name} sent twice"
-        headers[name.lower()] = value.strip()
-    length = 0 if head or status == 304 else int(headers["content-length"])
-    return status, headers, reader.read(length)
-
-
-def without_date(answer: Answer) -> Answer:
-    status, headers, body = answer
-    assert "date" in headers  # the server's own headers are sent inline too
-    return status, {k: v for k, v in headers.items() if k != "date"}, body
 
 
 @pytest.fixture
