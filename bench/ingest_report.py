@@ -11,6 +11,7 @@ from bench.ingest_probe import ProbeResult
 from bench.ingest_wrk import WrkResult
 
 RSS_TARGET_MB = 200.0
+NOISE = 0.05  # run-to-run variation of throughput figures
 IDLE_CPU_TARGET_PCT = 5.0
 VISIBLE_P99_TARGET_MS = 100.0
 BUSY_WARNING_PCT = 20.0  # CPU used by neither the server nor wrk, in % of one core
@@ -45,6 +46,22 @@ class BackendRun:
         """The workers count with the most requests/s on ``shape`` (failures allowed)."""
         found = [(w, r[shape]) for w, r in self.runs.items() if shape in r]
         return max(found, key=lambda x: x[1].rps) if found else None
+
+    def deployed(self, shape: str) -> int | None:
+        """The workers count to deploy for ``shape``: the fewest within NOISE of the fastest.
+
+        Runs vary by several per cent; a process more (~100 MB) for a difference
+        inside that is not what anyone would deploy.
+        """
+        best = self.best(shape)
+        if best is None:
+            return None
+        close = [
+            w
+            for w, r in self.runs.items()
+            if shape in r and r[shape].rps >= best[1].rps * (1 - NOISE)
+        ]
+        return min(close)
 
     def as_dict(self) -> dict[str, Any]:
         return {
