@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import NamedTuple
 
 import orjson
 
 from warroom.alerts.endpoints import MAX_EVENT_BYTES
+from warroom.web.front import Enqueue
 from warroom.web.middleware import HttpMetrics
 
 INGEST_PATH = b"/v2/enqueue"
 ROUTE = "/v2/enqueue"
-INTERNAL_ERROR: tuple[int, Any, dict[str, str] | None] = (500, {"detail": "internal error"}, None)
+INTERNAL_ERROR = b'{"detail":"internal error"}'
 log = logging.getLogger(__name__)
-
-Enqueue = Callable[[bytes | None], Awaitable[tuple[int, Any, dict[str, str] | None]]]
 
 
 class InlineCycle:
@@ -68,17 +66,32 @@ class InlineIngest:
             else:
                 self._chunks.append(chunk)
 
-    async def answer(self) -> tuple[int, bytes, bytes]:
-        """Status, body and header lines once committed (or refused), as send_json writes them."""
+    async def answer(self) -> Response:
+        """The answer once committed (or refused), as send_json writes it; never raises."""
         raw = None if self._chunks is None else b"".join(self._chunks)
         try:
             status, content, headers = await self._enqueue(raw)
-        except Exception:  # a bug: answered like any unexpected error, the server goes on
+            return self._response(status, orjson.dumps(content), headers)
+        except Exception:
+            # A bug: answered 500 and the connection closed, as uvicorn does after an
+            # error in an ASGI app; the server goes on.
             log.exception("inline ingest failed")
-            status, content, headers = INTERNAL_ERROR
-        body = orjson.dumps(content)
+            return self._response(500, INTERNAL_ERROR, {"Connection": "close"}, keep=False)
+
+    def _response(
+        self, status: int, body: bytes, headers: dict[str, str] | None, *, keep: bool = True
+    ) -> Response:
         lines = b"content-type: application/json\r\ncontent-length: %d\r\n" % len(body)
         for name, value in (headers or {}).items():
             lines += name.lower().encode() + b": " + value.encode() + b"\r\n"
         self._metrics.observe("POST", ROUTE, status, time.perf_counter() - self._started)
-        return status, body, lines
+        return Response(status, body, lines, keep)
+
+
+class Response(NamedTuple):
+    """An answer ready to write: status, body, header lines; ``keep``: the connection stays."""
+
+    status: int
+    body: bytes
+    lines: bytes
+    keep: bool

@@ -167,13 +167,16 @@ class HttpProtocol(HttpToolsProtocol):
         return True
 
     async def _serve_ingest(self, request: InlineIngest) -> None:
-        status, body, lines = await request.answer()
+        answer = await request.answer()
         cycle = request.cycle
         cycle.response_complete = True
         if cycle.disconnected or self.transport.is_closing():
             return  # nobody to answer (what was committed stays committed)
-        self.transport.write(STATUS_LINE[status] + self._server_lines() + lines + b"\r\n" + body)
-        if not cycle.keep_alive:  # the server is shutting down
+        keep = answer.keep and cycle.keep_alive  # not if the server is shutting down
+        close = b"" if keep or not answer.keep else b"connection: close\r\n"
+        head = STATUS_LINE[answer.status] + self._server_lines() + answer.lines + close
+        self.transport.write(head + b"\r\n" + answer.body)
+        if not keep:
             self.transport.close()
             return
         self.on_response_complete()  # uvicorn's: the next pipelined request, or keep-alive
@@ -193,6 +196,7 @@ class HttpProtocol(HttpToolsProtocol):
         return (
             not running
             and not self.pipeline
+            and not self.flow.write_paused  # a client that reads nothing gets nothing more
             and self.parser.get_http_version() == "1.1"
             and self.parser.should_keep_alive()
             and not self.parser.should_upgrade()

@@ -9,7 +9,10 @@ requests pipelined behind it, reach the app in order.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,7 +162,7 @@ def test_inline_events_are_counted_in_the_http_metrics(
         assert f"{line} 1.0" in text
 
 
-def test_a_failure_inside_is_a_500_and_the_connection_goes_on(app: FastAPI, made: Made) -> None:
+def test_a_failure_inside_is_a_500_and_the_server_goes_on(app: FastAPI, made: Made) -> None:
     calls: list[bytes | None] = []
 
     async def failing(raw: bytes | None) -> Any:
@@ -175,5 +178,39 @@ def test_a_failure_inside_is_a_500_and_the_connection_goes_on(app: FastAPI, made
             for key in ("f2", "f3"):
                 conn.sendall(post(event(made, key)))
                 assert read_answer(reader)[0] == 202
-    assert (answers[0][0], json.loads(answers[0][2])) == (500, {"detail": "internal error"})
+    status, headers, body = answers[0]
+    assert (status, json.loads(body)) == (500, {"detail": "internal error"})
+    assert headers["connection"] == "close"  # as uvicorn closes after an app's error
     assert len(calls) == 3
+
+
+def test_an_event_in_flight_at_shutdown_is_answered_with_connection_close(
+    app: FastAPI, made: Made
+) -> None:
+    # A graceful shutdown waits for the commit, then tells the client not to reuse
+    # the connection (a POST sent on it next would be lost).
+    arrived, release = threading.Event(), threading.Event()
+
+    async def slow(raw: bytes | None) -> Any:
+        arrived.set()
+        await asyncio.to_thread(release.wait, 10)
+        return await app.state.ingest.enqueue(raw)
+
+    front = Front(app, app.state.ingest_routes, enqueue=slow)
+    with Server(app, front) as server, server.connect() as conn, conn.makefile("rb") as reader:
+        conn.sendall(post(event(made, "late")))
+        assert arrived.wait(10)
+        server.server.should_exit = True
+        deadline = time.monotonic() + 10  # a safety net, not a measured threshold
+        while not _told_to_close(server) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _told_to_close(server)  # the server's shutdown marked the request
+        release.set()
+        status, headers, body = read_answer(reader)
+    assert (status, json.loads(body)["dedup_key"]) == (202, "late")
+    assert headers["connection"] == "close"
+
+
+def _told_to_close(server: Server) -> bool:
+    connections = list(server.server.server_state.connections)
+    return any(getattr(c.cycle, "keep_alive", True) is False for c in connections)
