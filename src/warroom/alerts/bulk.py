@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from warroom.alerts.models import Alert
 from warroom.db.raw import Json, RawStatements
 
 HELD_KEY = "warroom.held_alerts"
@@ -86,11 +88,19 @@ def deferred(session: Session, now: datetime) -> Iterator[None]:
         yield
         return
     session.info[HELD_KEY] = Held(now)
+    event.listen(session, "do_orm_execute", _flush_before_reading_alerts)
     try:
         yield
         flush(session)
     finally:
+        event.remove(session, "do_orm_execute", _flush_before_reading_alerts)
         session.info.pop(HELD_KEY, None)
+
+
+def _flush_before_reading_alerts(state: ORMExecuteState) -> None:
+    # A safety net: an ORM read of alerts that did not flush first still sees them all.
+    if state.is_select and any(mapper.class_ is Alert for mapper in state.all_mappers):
+        flush(state.session)
 
 
 def holding(session: Session) -> Held | None:

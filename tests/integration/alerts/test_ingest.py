@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.factories import make_incident
 from tests.integration.alerts.world import World, event
+from warroom.alerts import bulk, sources
 from warroom.alerts import service as alert_service
-from warroom.alerts import sources
 from warroom.alerts.events import Action, AlertSeverity
 from warroom.alerts.models import Alert
 from warroom.alerts.rules import Outcome
@@ -211,3 +211,19 @@ def test_the_incident_keeps_the_earliest_start_of_its_alerts(world: World):
             ev = replace(event(key=key), occurred_at=world.clock.now() - minutes * MIN)
             alert_service.ingest(session=session, now=world.clock.now(), source=found, event=ev)
     assert started("h", 0).first_alert_at == world.clock.now() - 12 * MIN
+
+
+def test_alerts_held_for_a_webhook_are_seen_by_any_orm_read(world: World):
+    # On PostgreSQL a webhook's new alerts are written together at its end; a
+    # query of alerts in between (one that forgot bulk.flush) must still see them.
+    with unit_of_work(world.sessions) as session:
+        found = sources.by_id(session, world.checkout)
+        assert found is not None
+        now = world.clock.now()
+        with bulk.deferred(session, now):
+            for key in ("h1", "h2"):
+                alert_service.ingest(session=session, now=now, source=found, event=event(key=key))
+            keys = session.scalars(select(Alert.dedup_key).order_by(Alert.id)).all()
+            assert keys == ["h1", "h2"]
+            alert_service.ingest(session=session, now=now, source=found, event=event(key="h3"))
+    assert [a["key"] for a in world.alerts()] == ["h1", "h2", "h3"]
