@@ -213,4 +213,5 @@ def test_an_event_in_flight_at_shutdown_is_answered_with_connection_close(
 
 def _told_to_close(server: Server) -> bool:
     connections = list(server.server.server_state.connections)
-    return any(getattr(c.cycle, "keep_alive", True) is False for c in connections)
+    cycles = [getattr(c, "cycle", None) for c in connections]
+    return any(getattr(cycle, "keep_alive", True) is False for cycle in cycles)
