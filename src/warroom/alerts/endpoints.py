@@ -61,11 +61,7 @@ class Ingest:
 
     async def pagerduty(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /v2/enqueue: PagerDuty Events API v2 alert events."""
-        try:
-            raw: bytes | None = await read_body(receive, MAX_EVENT_BYTES)
-        except BodyTooLargeError:
-            raw = None
-        await send_json(send, *await self.enqueue(raw))
+        await send_json(send, *await self.enqueue(await _event_body(receive)))
 
     async def enqueue(self, raw: bytes | None) -> Answer:
         """The answer to a /v2/enqueue body (None: over the size limit), once committed.
@@ -92,11 +88,7 @@ class Ingest:
 
     async def pagerduty_change(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /v2/change/enqueue: change events (deploys, config changes)."""
-        try:
-            raw: bytes | None = await read_body(receive, MAX_EVENT_BYTES)
-        except BodyTooLargeError:
-            raw = None
-        body = _pd_json(raw)
+        body = _pd_json(await _event_body(receive))
         if isinstance(body, Answer):
             await send_json(send, *body)
             return
@@ -227,6 +219,14 @@ async def _raw_or_answer(receive: Receive, send: Send, limit: int) -> bytes | No
         return await read_body(receive, limit)
     except BodyTooLargeError:
         await send_json(send, 413, {"detail": f"the body is larger than {limit} bytes"})
+        return None
+
+
+async def _event_body(receive: Receive) -> bytes | None:
+    """A PagerDuty request's body; None past MAX_EVENT_BYTES (answered as _pd_json says)."""
+    try:
+        return await read_body(receive, MAX_EVENT_BYTES)
+    except BodyTooLargeError:
         return None
 
 

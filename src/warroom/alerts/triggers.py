@@ -237,10 +237,10 @@ def _open(
         "integration": source.name,
         "rule": rule_name,
     }
+    _note_first_alert(context, incident_id, event.occurred_at)
     held = bulk.holding(session)
     if held is not None:  # a webhook on PostgreSQL: written with its neighbours
         bulk.hold(held, alert, text, data)
-        _note_first_alert(context, incident_id, event.occurred_at)
         return IngestResult(Outcome.NEW, event.dedup_key, None, format_ref(incident_id))
     if context.raw.postgres:
         entry = [incident_id, now, now, text, Json(data)]
@@ -253,7 +253,6 @@ def _open(
         alert_id = int(row[0])
         data = {"alert_id": alert_id, **data}
         context.raw.run(INSERT_TIMELINE, [incident_id, now, now, text, Json(data)])
-    _note_first_alert(context, incident_id, event.occurred_at)
     return IngestResult(Outcome.NEW, event.dedup_key, alert_id, format_ref(incident_id))
 
 

@@ -22,7 +22,7 @@ from warroom.web.front import Enqueue
 from warroom.web.middleware import HttpMetrics
 
 INGEST_PATH = b"/v2/enqueue"
-ROUTE = "/v2/enqueue"
+ROUTE = INGEST_PATH.decode()  # as the metrics label the ASGI route
 INTERNAL_ERROR = b'{"detail":"internal error"}'
 log = logging.getLogger(__name__)
 
