@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +102,23 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
         committer.stop()
     # ... and a turn's jobs are still split into transactions of at most max_batch.
     assert [next(i for i, o in enumerate(seen) if o is s) for s in seen] == [0, 0, 0, 3, 3, 3, 6]
+
+
+def test_the_writer_gets_a_turns_jobs_only_when_the_turn_ends(committer):
+    # A turn that submits, then blocks for a while, then submits again: the writer,
+    # free meanwhile, must still see all three together (it is woken once per turn).
+    def session_of(session: Session, now: datetime) -> object:
+        return session.info.setdefault("transaction", object())
+
+    async def main() -> list[object]:
+        first = asyncio.ensure_future(committer.submit(session_of))
+        await asyncio.sleep(0)  # the first job is staged; this turn goes on
+        time.sleep(0.2)  # room for a writer woken per job to take it alone
+        rest = [asyncio.ensure_future(committer.submit(session_of)) for _ in range(2)]
+        return list(await asyncio.gather(first, *rest))
+
+    seen = asyncio.run(main())
+    assert seen[0] is seen[1] is seen[2]
 
 
 def test_an_event_loop_closed_while_its_job_runs_does_not_stop_the_writer(committer):
