@@ -119,7 +119,7 @@ def test_page_without_javascript_shows_components_uptime_and_a_cli_post(
 
     # A component through the CLI shows up with its 90 days of bars.
     assert_ok(server.cli("statuspage", "component", "add", "Storefront", "--service", "checkout"))
-    page.reload()
+    reload_until(page, "Storefront")  # servers look at the page version every half second
     published = {
         c["name"]: c["status"]
         for c in public(server, "components.json")["components"]

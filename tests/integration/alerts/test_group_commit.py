@@ -105,17 +105,23 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
 
 
 def test_the_writer_gets_a_turns_jobs_only_when_the_turn_ends(committer):
-    # A turn that submits, then blocks for a while, then submits again: the writer,
-    # free meanwhile, must still see all three together (it is woken once per turn).
+    # One loop turn stages a job, blocks for a while, then stages two more: the writer,
+    # idle meanwhile, must still see all three together (it is woken once per turn).
     def session_of(session: Session, now: datetime) -> object:
         return session.info.setdefault("transaction", object())
 
+    async def block() -> None:
+        time.sleep(0.2)  # room for a writer woken per job to take the first one alone
+
     async def main() -> list[object]:
+        # Tasks created together take their first step in the same turn, in this order;
+        # the hand-over the first submit schedules comes only after all of them.
         first = asyncio.ensure_future(committer.submit(session_of))
-        await asyncio.sleep(0)  # the first job is staged; this turn goes on
-        time.sleep(0.2)  # room for a writer woken per job to take it alone
+        blocker = asyncio.ensure_future(block())
         rest = [asyncio.ensure_future(committer.submit(session_of)) for _ in range(2)]
-        return list(await asyncio.gather(first, *rest))
+        seen = list(await asyncio.gather(first, *rest))
+        await blocker
+        return seen
 
     seen = asyncio.run(main())
     assert seen[0] is seen[1] is seen[2]
