@@ -46,6 +46,17 @@ def test_a_holder_that_never_lets_go_times_the_waiter_out(tmp_path: Path) -> Non
     waiter.close()
 
 
+def test_a_holder_that_will_not_wait_is_refused_at_once(tmp_path: Path) -> None:
+    holder, other = WriteLock(tmp_path / "l", timeout=5), WriteLock(tmp_path / "l", timeout=5)
+    refused = pytest.raises(LockTimeout, match="held by another process")
+    with holder.held(), refused, other.held(wait=False):
+        pytest.fail("held a lock another holds")
+    with other.held(wait=False):  # free: taken at once
+        pass
+    holder.close()
+    other.close()
+
+
 def test_only_a_sqlite_file_gets_a_lock(tmp_path: Path) -> None:
     found = ingest_write_lock(make_engine(f"sqlite:///{tmp_path / 'w.db'}"))
     assert found is not None

@@ -16,6 +16,9 @@ from warroom.db.filelock import WriteLock
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "warroom_write"
+# A writer that must not wait for SQLite's lock (one on the event loop's thread):
+# its BEGIN fails at once with "database is locked" when another writer holds it.
+NOWAIT_OPTION = "warroom_nowait"
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -73,10 +76,17 @@ def _sqlite_begin(connection: Connection) -> None:
     # SQLite's own work here, once per group-commit batch on the ingest path.
     driver = connection.connection.driver_connection
     assert driver is not None  # a connection being begun is live
-    write = connection.get_execution_options().get(WRITE_OPTION)
-    statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+    options = connection.get_execution_options()
+    statement = "BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN"
+    nowait = options.get(NOWAIT_OPTION, False)
     try:
-        driver.execute(statement)
+        if nowait:
+            driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute(statement)
+        finally:
+            if nowait:  # only the BEGIN is not to wait; the pooled connection's own setting
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     except sqlite3.Error as error:
         # Wrapped as SQLAlchemy would (a busy database is an OperationalError),
         # so callers that retry or answer 503 on it still recognise it.
@@ -98,7 +108,7 @@ class SessionFactory:
     def __init__(self, engine: Engine, *, bind: Connection | None = None) -> None:
         self.engine = engine
         if bind is not None:
-            self._read = self._write = sessionmaker(
+            self._read = self._write = self._nowait = sessionmaker(
                 bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
             return
@@ -106,9 +116,18 @@ class SessionFactory:
         self._write = sessionmaker(
             bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        self._nowait = sessionmaker(
+            bind=engine.execution_options(**{WRITE_OPTION: True, NOWAIT_OPTION: True}),
+            expire_on_commit=False,
+        )
 
     def __call__(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
+
+    def writer_that_does_not_wait(self) -> Session:
+        """A write session whose SQLite BEGIN fails at once if another writer holds the lock
+        (PostgreSQL takes row locks as it goes: there it is a plain write session)."""
+        return self._nowait()
 
 
 def ingest_write_lock(engine: Engine) -> WriteLock | None:

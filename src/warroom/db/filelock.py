@@ -39,14 +39,17 @@ class WriteLock:
         return self._fd
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, *, wait: bool = True) -> Iterator[None]:
+        """Hold the lock; ``wait=False`` raises LockTimeout at once if another has it."""
         fd = self._file()
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + (self.timeout if wait else 0.0)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not wait:
+                    raise LockTimeout(f"{self.path} is held by another process") from None
                 if time.monotonic() >= deadline:
                     raise LockTimeout(f"{self.path} held for over {self.timeout:.0f} s") from None
                 # Blocking flock() would wake at once, but could not give up on a hung

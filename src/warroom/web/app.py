@@ -116,6 +116,8 @@ def create_app(
         app.state.clock.now,
         refusals=REFUSALS,
         write_lock=ingest_write_lock(app.state.sessions.engine),
+        # SQLite answers in microseconds: batches are written on the event loop itself.
+        inline=app.state.sessions.engine.dialect.name == "sqlite",
     )
     app.state.ingest = Ingest(app.state.committer)
     app.state.ingest_routes = ingest_routes(app.state.ingest)
