@@ -23,7 +23,7 @@ from warroom.alerts.events import Action, AlertEvent, EventInvalid
 from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.ratelimit import RateLimited, SlidingMinuteLimiter
 from warroom.alerts.sources import Source
-from warroom.db.groupcommit import GroupCommitter, TransientError
+from warroom.db.groupcommit import GroupCommitter, TransientError, WarmUp
 from warroom.web.raw import BodyTooLargeError, header, read_body, send_json
 
 MAX_EVENT_BYTES = 512 * 1024
@@ -37,6 +37,7 @@ class UnknownKey(Exception):
 
 # Errors a job raises before it writes anything; the group commit goes on past them.
 REFUSALS = (EventInvalid, UnknownKey, RateLimited)
+EXPECT_NEW: WarmUp = triggers.expect_new_events
 
 
 class Ingest:
@@ -80,7 +81,12 @@ class Ingest:
             found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
             return alert_service.ingest(session=session, now=now, source=found, event=event)
 
-        ok, outcome = await self._outcome(job, pd_style=True)
+        if event.action is Action.TRIGGER:  # its batch's new keys looked up together
+            note = (routing_key, event.dedup_key)
+            submitted = self._outcome(job, pd_style=True, warm_up=EXPECT_NEW, note=note)
+        else:
+            submitted = self._outcome(job, pd_style=True)
+        ok, outcome = await submitted
         if not ok:
             return outcome  # type: ignore[no-any-return]
         content = {"status": "success", "message": "Event processed", "dedup_key": event.dedup_key}
@@ -177,11 +183,16 @@ class Ingest:
         return outcome if outcome is not None else True
 
     async def _outcome(
-        self, job: Callable[[Session, datetime], Any], *, pd_style: bool
+        self,
+        job: Callable[[Session, datetime], Any],
+        *,
+        pd_style: bool,
+        warm_up: WarmUp | None = None,
+        note: Any = None,
     ) -> tuple[bool, Any]:
         """(True, the job's result) once committed, or (False, the Answer to its error)."""
         try:
-            return True, await self.committer.submit(job)
+            return True, await self.committer.submit(job, warm_up=warm_up, note=note)
         except EventInvalid as error:
             body = {**PD_INVALID, "errors": error.errors} if pd_style else _invalid(error)
             return False, Answer(400, body)

@@ -40,6 +40,8 @@ from warroom.db.filelock import LockTimeout, WriteLock
 
 log = logging.getLogger(__name__)
 Job = Callable[[Session, datetime], Any]
+# Run once per batch before its jobs, with the notes of the jobs that named it.
+WarmUp = Callable[[Session, datetime, list[Any]], None]
 
 
 class TransientError(Exception):
@@ -59,6 +61,8 @@ class _Pending:
     job: Job
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    warm_up: WarmUp | None = None
+    note: Any = None
 
 
 Settlement = tuple[asyncio.Future[Any], bool, Any]  # a job's future, ok, result or error
@@ -90,8 +94,14 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queued = 0  # hand-overs the writer thread has not finished writing
 
-    async def submit(self, job: Job) -> Any:
-        """Run ``job(session, now)`` in the next batch; return its result once committed."""
+    async def submit(self, job: Job, *, warm_up: WarmUp | None = None, note: Any = None) -> Any:
+        """Run ``job(session, now)`` in the next batch; return its result once committed.
+
+        ``warm_up(session, now, notes)`` runs once per batch before its jobs, with the
+        ``note`` of each job of the batch that names it: one query can then answer what
+        each job would ask on its own. It may fill caches, never write, and is skipped
+        when a failed batch is run again job by job.
+        """
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
@@ -102,7 +112,7 @@ class GroupCommitter:
             # as parsing the request.
             staged = self._staged[loop] = []
             loop.call_soon(self._hand_over, loop)
-        staged.append(_Pending(job, future, loop))
+        staged.append(_Pending(job, future, loop, warm_up, note))
         return await future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -207,6 +217,8 @@ class GroupCommitter:
         try:
             with self._locked(session, nowait):
                 now = self._now()
+                if not isolated:
+                    self._warm_up(session, now, batch)
                 for pending in batch:
                     if isolated:
                         outcomes.append(self._run_one(session, pending.job, now))
@@ -244,6 +256,20 @@ class GroupCommitter:
             if nowait:
                 raise _Busy from None
             raise
+
+    @staticmethod
+    def _warm_up(session: Session, now: datetime, batch: list[_Pending]) -> None:
+        notes: dict[WarmUp, list[Any]] = {}
+        for pending in batch:
+            if pending.warm_up is not None:
+                notes.setdefault(pending.warm_up, []).append(pending.note)
+        for warm_up, noted in notes.items():
+            try:
+                warm_up(session, now, noted)
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as error:  # the isolated run goes without warm-ups
+                raise _RetryIsolated from error
 
     def _run_fast(self, session: Session, job: Job, now: datetime) -> tuple[bool, Any]:
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import httpx
 from fastapi.testclient import TestClient
 
 from tests.http.alerts.ingest import (
@@ -38,6 +40,24 @@ def test_storm_on_one_dedup_key_is_one_alert_and_one_incident(client, people, se
     assert incident["ref"] == alert["incident"]
     assert incident["phase"] == "detection"
     assert stored(sessions)[:2] == (1, 1)
+
+
+def test_a_concurrent_storm_of_new_and_repeated_keys_counts_every_event(client, people):
+    # Concurrent events share a batch, whose new keys are looked up together first:
+    # a key repeated within the batch and a key already open must still be counted.
+    made = create_integration(client, people.admin, "pagerduty")
+    assert client.post(PD_ENQUEUE, json=pd_trigger(made.key, dedup_key="open")).status_code == 202
+    keys = ["open", "new", "new", "other", "new", "open"]
+
+    async def storm() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            posts = (http.post(PD_ENQUEUE, json=pd_trigger(made.key, dedup_key=k)) for k in keys)
+            return list(await asyncio.gather(*posts))
+
+    assert [answer.status_code for answer in asyncio.run(storm())] == [202] * len(keys)
+    counted = sorted((a["dedup_key"], a["count"]) for a in alerts(client, people.viewer))
+    assert counted == [("new", 3), ("open", 3), ("other", 1)]
 
 
 def test_rate_limit_answers_429_with_retry_after(client, people, sessions, clock):

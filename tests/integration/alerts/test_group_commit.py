@@ -104,6 +104,47 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
     assert [next(i for i, o in enumerate(seen) if o is s) for s in seen] == [0, 0, 0, 3, 3, 3, 6]
 
 
+def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(committer):
+    calls: list[tuple[str, Any]] = []
+
+    def warm_up(session: Session, now: datetime, notes: list[Any]) -> None:
+        session.info["warm"] = list(notes)  # what the jobs of this transaction will find
+        calls.append(("warm-up", list(notes)))
+
+    def job(name: str) -> Job:
+        def run(session: Session, now: datetime) -> Any:
+            calls.append((name, session.info.get("warm")))
+            return name
+
+        return run
+
+    async def main() -> list[Any]:
+        return list(
+            await asyncio.gather(
+                committer.submit(job("a"), warm_up=warm_up, note="a's key"),
+                committer.submit(job("plain")),  # names no warm-up: adds no note
+                committer.submit(job("b"), warm_up=warm_up, note="b's key"),
+            )
+        )
+
+    assert asyncio.run(main()) == ["a", "plain", "b"]
+    notes = ["a's key", "b's key"]
+    assert calls == [("warm-up", notes), ("a", notes), ("plain", notes), ("b", notes)]
+
+
+def test_a_failing_warm_up_costs_its_batch_only_the_warm_up(committer, sessions):
+    def warm_up(session: Session, now: datetime, notes: list[Any]) -> None:
+        raise RuntimeError("a bug in the warm-up")
+
+    async def main() -> list[Any]:
+        submitted = [committer.submit(_service_job(n), warm_up=warm_up, note=n) for n in "xy"]
+        return list(await asyncio.gather(*submitted))
+
+    # The batch runs again job by job, without the warm-up, and every job is written.
+    assert asyncio.run(main()) == ["x", "y"]
+    assert _services(sessions) == ["x", "y"]
+
+
 def test_the_writer_gets_a_turns_jobs_only_when_the_turn_ends(committer):
     # One loop turn stages a job, blocks for a while, then stages two more: the writer,
     # idle meanwhile, must still see all three together (it is woken once per turn).

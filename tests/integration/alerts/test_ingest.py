@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.factories import make_incident
-from tests.integration.alerts.world import World, event
-from warroom.alerts import bulk, sources
+from tests.integration.alerts.world import World, event, make_integration
+from warroom.alerts import bulk, sources, triggers
 from warroom.alerts import service as alert_service
 from warroom.alerts.events import Action, AlertSeverity
+from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.models import Alert
 from warroom.alerts.rules import Outcome
 from warroom.db.uow import unit_of_work
@@ -227,3 +228,23 @@ def test_alerts_held_for_a_webhook_are_seen_by_any_orm_read(world: World):
             assert keys == ["h1", "h2"]
             alert_service.ingest(session=session, now=now, source=found, event=event(key="h3"))
     assert [a["key"] for a in world.alerts()] == ["h1", "h2", "h3"]
+
+
+def test_triggers_expected_new_together_still_count_repeats_and_open_alerts(world: World):
+    # The warm-up of a batch of single events: one query says which keys have no
+    # open alert; a repeat in the same batch, and a key already open, still count.
+    now = world.clock.now()
+    with unit_of_work(world.sessions) as session:
+        _, key = make_integration(session, world.clock, "checkout", IntegrationType.PAGERDUTY)
+        found = sources.by_key(session, key, now)
+        assert found is not None
+        alert_service.ingest(session=session, now=now, source=found, event=event(key="open"))
+    with unit_of_work(world.sessions) as session:
+        batch = [(key, "new"), (key, "new"), (key, "open"), ("no-such-key", "new")]
+        triggers.expect_new_events(session, now, batch)
+        found = sources.by_key(session, key, now)
+        assert found is not None
+        for dedup_key in ("new", "new", "open"):
+            ev = event(key=dedup_key)
+            alert_service.ingest(session=session, now=now, source=found, event=ev)
+    assert sorted((a["key"], a["count"]) for a in world.alerts()) == [("new", 2), ("open", 2)]
