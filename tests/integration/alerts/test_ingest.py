@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -248,3 +251,47 @@ def test_triggers_expected_new_together_still_count_repeats_and_open_alerts(worl
             ev = event(key=dedup_key)
             alert_service.ingest(session=session, now=now, source=found, event=ev)
     assert sorted((a["key"], a["count"]) for a in world.alerts()) == [("new", 2), ("open", 2)]
+
+
+def test_an_alert_written_with_its_webhooks_neighbours_is_stored_as_one_written_alone(
+    world: World,
+):
+    # On PostgreSQL a webhook's new alerts go in together, as one JSON document of rows:
+    # every column and the timeline entry must come out as the alert's own INSERT writes them.
+    occurred = datetime(2026, 11, 27, 23, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Kolkata"))
+    tricky = {"path": 'C:\\tmp\\"x"', "emoji": "\u00e9\u2603", "quote": "it's", "empty": ""}
+
+    def stored(key: str, together: bool) -> tuple[dict[str, Any], list[Any]]:
+        ev = replace(
+            event(key=key, **tricky),
+            occurred_at=occurred,
+            details={"nested": {"none": None, "list": [1, 2.5, "x"]}, "n": 10**15},
+            links=[{"href": "https://example.com/a?b=c&d", "text": "runbook"}],
+            client="Prometheus",
+            group_key='{}:{alertname="Disk"}',
+        )
+        with unit_of_work(world.sessions) as session:
+            found = sources.by_id(session, world.checkout)
+            assert found is not None
+            now = world.clock.now()
+            with bulk.deferred(session, now) if together else nullcontext():
+                alert_service.ingest(session=session, now=now, source=found, event=ev)
+        with unit_of_work(world.sessions, write=False) as session:
+            alert = session.scalars(select(Alert).where(Alert.dedup_key == key)).one()
+            columns = {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
+            entry = session.scalars(
+                select(TimelineEntry)
+                .where(TimelineEntry.kind == "alert_triggered")
+                .order_by(TimelineEntry.id.desc())
+                .limit(1)
+            ).one()
+            assert entry.data["alert_id"] == alert.id
+            columns.pop("id")
+            columns.pop("dedup_key")
+            return columns, [entry.at, entry.recorded_at, entry.text, entry.data["rule"]]
+
+    world.ingest(event(key="first"))  # both then join its incident, for the same reason
+    alone = stored("alone", together=False)
+    assert stored("together", together=True) == alone
+    assert alone[0]["occurred_at"] == occurred
+    assert alone[0]["labels"]["path"] == tricky["path"]
