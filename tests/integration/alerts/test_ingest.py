@@ -262,8 +262,10 @@ def test_an_alert_written_with_its_webhooks_neighbours_is_stored_as_one_written_
     tricky = {"path": 'C:\\tmp\\"x"', "emoji": "\u00e9\u2603", "quote": "it's", "empty": ""}
 
     def stored(key: str, together: bool) -> tuple[dict[str, Any], list[Any]]:
+        plain = event(key=key)
         ev = replace(
-            event(key=key, **tricky),
+            plain,
+            labels={**plain.labels, **tricky},
             occurred_at=occurred,
             details={"nested": {"none": None, "list": [1, 2.5, "x"]}, "n": 10**15},
             links=[{"href": "https://example.com/a?b=c&d", "text": "runbook"}],
