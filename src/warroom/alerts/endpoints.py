@@ -192,7 +192,9 @@ class Ingest:
     ) -> tuple[bool, Any]:
         """(True, the job's result) once committed, or (False, the Answer to its error)."""
         try:
-            return True, await self.committer.submit(job, warm_up=warm_up, note=note)
+            # Jobs of one event are small; webhooks (up to thousands of alerts) are not.
+            small = pd_style
+            return True, await self.committer.submit(job, warm_up=warm_up, note=note, small=small)
         except EventInvalid as error:
             body = {**PD_INVALID, "errors": error.errors} if pd_style else _invalid(error)
             return False, Answer(400, body)

@@ -5,14 +5,16 @@ Request handlers submit jobs and await them; one writer thread drains up to
 only then answers every waiting request. A 2xx therefore still means
 "committed", while the fsync and round-trips are paid once per batch.
 
-On SQLite the batch is written on the event loop's own thread whenever no
-other writer holds the lock (``inline``): SQLite answers in microseconds, and
-handing each batch to a thread and back cost a quarter of the throughput in
-wake-ups and GIL hand-offs (each driver call releases the GIL). A batch that
-would have to wait for the lock goes to the writer thread instead, and so does
-every batch while that thread still has work, so batches commit in order.
-PostgreSQL's round trips would stall the loop: there every batch goes to the
-thread.
+On SQLite a batch of small jobs (single events) is written on the event
+loop's own thread whenever no other writer holds the lock (``inline``):
+SQLite answers in microseconds, and handing each batch to a thread and back
+cost a quarter of the throughput in wake-ups and GIL hand-offs (each driver
+call releases the GIL). A batch that would have to wait for the lock goes to
+the writer thread instead, and so does every batch while that thread still has
+work, so batches commit in order. Batches holding a large job (a webhook of
+thousands of alerts) go to the thread too, where the loop still gets its
+turns meanwhile; so does every batch on PostgreSQL, whose round trips would
+stall the loop.
 
 A bad event must not spoil its neighbours. Jobs refuse bad input by raising
 one of the ``refusals`` before they write anything, so the batch simply goes
@@ -63,6 +65,7 @@ class _Pending:
     loop: asyncio.AbstractEventLoop
     warm_up: WarmUp | None = None
     note: Any = None
+    small: bool = False
 
 
 Settlement = tuple[asyncio.Future[Any], bool, Any]  # a job's future, ok, result or error
@@ -94,8 +97,13 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._queued = 0  # hand-overs the writer thread has not finished writing
 
-    async def submit(self, job: Job, *, warm_up: WarmUp | None = None, note: Any = None) -> Any:
+    async def submit(
+        self, job: Job, *, warm_up: WarmUp | None = None, note: Any = None, small: bool = False
+    ) -> Any:
         """Run ``job(session, now)`` in the next batch; return its result once committed.
+
+        ``small``: the job is quick (one event), so its batch may be written on the event
+        loop's own thread.
 
         ``warm_up(session, now, notes)`` runs once per batch before its jobs, with the
         ``note`` of each job of the batch that names it: one query can then answer what
@@ -112,12 +120,12 @@ class GroupCommitter:
             # as parsing the request.
             staged = self._staged[loop] = []
             loop.call_soon(self._hand_over, loop)
-        staged.append(_Pending(job, future, loop, warm_up, note))
+        staged.append(_Pending(job, future, loop, warm_up, note, small))
         return await future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
         staged = self._staged.pop(loop, None)
-        if staged and self._inline and not self._queued:
+        if staged and self._inline and not self._queued and all(p.small for p in staged):
             staged = self._write_here(staged)
         if staged:
             self._to_writer(staged)

@@ -1,9 +1,10 @@
 """The group committer writing on the event loop's thread (SQLite), and when it must not.
 
-A batch is written where it was submitted only while nobody else writes: a
-batch that would wait for SQLite's write lock or for the lock file of other
-server processes goes to the writer thread, and so does every later batch
-while that thread still has work, so batches still commit in order.
+A batch of small jobs is written where it was submitted only while nobody
+else writes: a batch holding a large job, a batch that would wait for
+SQLite's write lock or for the lock file of other server processes, goes to
+the writer thread, and so does every later batch while that thread still has
+work, so batches still commit in order.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def test_a_batch_is_written_and_committed_on_the_loops_own_thread(sessions, cloc
     committer = _committer(sessions, clock)
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(committer.submit(_write(n)) for n in "abc")))
+        return list(await asyncio.gather(*(committer.submit(_write(n), small=True) for n in "abc")))
 
     try:
         threads = asyncio.run(main())
@@ -96,6 +97,23 @@ def test_a_batch_is_written_and_committed_on_the_loops_own_thread(sessions, cloc
     assert _rows(db_path) == ["a", "b", "c"]  # committed: another connection sees them
 
 
+def test_a_batch_holding_a_large_job_goes_to_the_writer_thread(sessions, clock, db_path):
+    # A webhook of thousands of alerts would keep the loop from every other request.
+    committer = _committer(sessions, clock)
+
+    async def main() -> list[int]:
+        small = committer.submit(_write("small"), small=True)
+        large = committer.submit(_write("large"))
+        return list(await asyncio.gather(small, large))
+
+    try:
+        threads = asyncio.run(main())
+    finally:
+        committer.stop()
+    assert threading.get_ident() not in threads
+    assert _rows(db_path) == ["small", "large"]
+
+
 def test_a_batch_that_would_wait_for_sqlites_lock_goes_to_the_writer_thread(
     sessions, clock, db_path
 ):
@@ -103,7 +121,7 @@ def test_a_batch_that_would_wait_for_sqlites_lock_goes_to_the_writer_thread(
     holder = _holding_the_write_lock(db_path)
 
     async def main() -> tuple[int, int]:
-        written = asyncio.ensure_future(committer.submit(_write("waited")))
+        written = asyncio.ensure_future(committer.submit(_write("waited"), small=True))
         ticks = await _ticks_while(HELD)  # the loop keeps serving meanwhile
         assert not written.done()
         holder.execute("COMMIT")
@@ -132,14 +150,14 @@ def test_a_batch_that_would_wait_for_the_lock_file_goes_to_the_writer_thread(
 
     async def main() -> tuple[int, int]:
         with other_process.held():
-            written = asyncio.ensure_future(committer.submit(_write("waited")))
+            written = asyncio.ensure_future(committer.submit(_write("waited"), small=True))
             ticks = await _ticks_while(HELD)
             assert not written.done()
         return ticks, await asyncio.wait_for(written, WAIT)
 
     try:
         ticks, thread = asyncio.run(main())
-        assert asyncio.run(committer.submit(_write("free"))) == threading.get_ident()
+        assert asyncio.run(committer.submit(_write("free"), small=True)) == threading.get_ident()
     finally:
         committer.stop()
         other_process.close()
@@ -173,10 +191,10 @@ def test_batches_commit_in_order_while_the_writer_thread_has_work(sessions, cloc
     holder = _holding_the_write_lock(db_path)
 
     async def main() -> list[int]:
-        first = asyncio.ensure_future(committer.submit(_write("first")))
+        first = asyncio.ensure_future(committer.submit(_write("first"), small=True))
         assert await asyncio.to_thread(gated.reached.wait, WAIT)
         holder.execute("COMMIT")  # free for anyone, but the thread still has "first"
-        second = asyncio.ensure_future(committer.submit(_write("second")))
+        second = asyncio.ensure_future(committer.submit(_write("second"), small=True))
         await asyncio.sleep(HELD)  # a second written here would be written first
         gated.gate.set()
         return list(await asyncio.wait_for(asyncio.gather(first, second), WAIT))
@@ -184,7 +202,7 @@ def test_batches_commit_in_order_while_the_writer_thread_has_work(sessions, cloc
     try:
         threads = asyncio.run(main())
         # Once the thread is done, batches are written on the loop's thread again.
-        assert asyncio.run(committer.submit(_write("third"))) == threading.get_ident()
+        assert asyncio.run(committer.submit(_write("third"), small=True)) == threading.get_ident()
     finally:
         committer.stop()
         holder.close()
