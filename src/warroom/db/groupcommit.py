@@ -157,7 +157,7 @@ class GroupCommitter:
     def stop(self) -> None:
         """Finish the batches already queued, then stop the writer thread."""
         for loop in list(self._staged):  # submitted in a loop turn that never ended
-            staged = self._staged.pop(loop)
+            staged = self._staged.pop(loop, None)
             if staged:
                 self._to_writer(staged)  # not inline: this need not be the loop's thread
         if self._thread is not None:
@@ -191,10 +191,19 @@ class GroupCommitter:
 
     def _write(self, batch: list[_Pending], *, nowait: bool) -> list[Settlement]:
         try:
-            outcomes = self._attempt(batch, isolated=False, nowait=nowait)
-        except _RetryIsolated:
-            # Isolated runs catch every job's error themselves, so this cannot loop.
-            outcomes = self._attempt(batch, isolated=True, nowait=nowait)
+            try:
+                outcomes = self._attempt(batch, isolated=False, nowait=nowait)
+            except _RetryIsolated:
+                # Isolated runs catch every job's error themselves, so this cannot loop.
+                outcomes = self._attempt(batch, isolated=True, nowait=nowait)
+        except _Busy:
+            raise
+        except Exception:
+            # The plumbing itself failed (the lock file, the session): every waiting
+            # request must still be answered, and the writer must live on.
+            log.exception("group commit of %d jobs failed", len(batch))
+            failure = TransientError("the event could not be stored; retry")
+            outcomes = [(False, failure)] * len(batch)
         return [(p.future, ok, value) for p, (ok, value) in zip(batch, outcomes, strict=True)]
 
     @staticmethod

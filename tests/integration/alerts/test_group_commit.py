@@ -104,7 +104,9 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
     assert [next(i for i, o in enumerate(seen) if o is s) for s in seen] == [0, 0, 0, 3, 3, 3, 6]
 
 
-def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(committer):
+@pytest.mark.parametrize("inline", [False, True], ids=["writer-thread", "inline"])
+def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(sessions, clock, inline):
+    committer = GroupCommitter(sessions, clock.now, inline=inline)
     calls: list[tuple[str, Any]] = []
 
     def warm_up(session: Session, now: datetime, notes: list[Any]) -> None:
@@ -121,13 +123,16 @@ def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(committe
     async def main() -> list[Any]:
         return list(
             await asyncio.gather(
-                committer.submit(job("a"), warm_up=warm_up, note="a's key"),
-                committer.submit(job("plain")),  # names no warm-up: adds no note
-                committer.submit(job("b"), warm_up=warm_up, note="b's key"),
+                committer.submit(job("a"), warm_up=warm_up, note="a's key", small=True),
+                committer.submit(job("plain"), small=True),  # no warm-up: adds no note
+                committer.submit(job("b"), warm_up=warm_up, note="b's key", small=True),
             )
         )
 
-    assert asyncio.run(main()) == ["a", "plain", "b"]
+    try:
+        assert asyncio.run(main()) == ["a", "plain", "b"]
+    finally:
+        committer.stop()
     notes = ["a's key", "b's key"]
     assert calls == [("warm-up", notes), ("a", notes), ("plain", notes), ("b", notes)]
 

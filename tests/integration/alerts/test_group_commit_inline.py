@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from warroom.clock import FixedClock
 from warroom.db.engine import SQLITE_BUSY_TIMEOUT_MS, SessionFactory, make_engine
 from warroom.db.filelock import WriteLock
-from warroom.db.groupcommit import GroupCommitter, Job
+from warroom.db.groupcommit import GroupCommitter, Job, TransientError
 
 WAIT = 10  # seconds; a safety net against a hung writer, not a measured threshold
 HELD = 0.2  # seconds another writer keeps the lock
@@ -164,6 +164,34 @@ def test_a_batch_that_would_wait_for_the_lock_file_goes_to_the_writer_thread(
     assert ticks > 1
     assert thread != threading.get_ident()
     assert _rows(db_path) == ["waited", "free"]
+
+
+def test_a_broken_lock_file_answers_every_request_with_a_retry_on_both_paths(
+    sessions, clock, db_path, tmp_path
+):
+    # Not a database error: the lock file cannot be opened. Inline or on the writer
+    # thread, each waiting request gets "retry" instead of hanging, and nothing is written.
+    unopenable = WriteLock(tmp_path / "no-such-directory" / "inline.db.ingest-lock", timeout=WAIT)
+    committer = _committer(sessions, clock, write_lock=unopenable)
+
+    async def main() -> list[Any]:
+        submitted = [
+            committer.submit(_write("inline"), small=True),
+            committer.submit(_write("thread")),  # a large job: the writer thread's
+        ]
+        return list(
+            await asyncio.wait_for(asyncio.gather(*submitted, return_exceptions=True), WAIT)
+        )
+
+    try:
+        first = asyncio.run(main())  # one batch, on the writer thread (it holds a large job)
+        inline = asyncio.run(asyncio.wait_for(committer.submit(_write("inline"), small=True), WAIT))
+    except TransientError as error:
+        inline = error
+    finally:
+        committer.stop()
+    assert [type(answer) for answer in [*first, inline]] == [TransientError] * 3
+    assert _rows(db_path) == []
 
 
 class _GatedSessions(SessionFactory):

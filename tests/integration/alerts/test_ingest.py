@@ -253,17 +253,17 @@ def test_triggers_expected_new_together_still_count_repeats_and_open_alerts(worl
     assert sorted((a["key"], a["count"]) for a in world.alerts()) == [("new", 2), ("open", 2)]
 
 
-def test_an_alert_written_with_its_webhooks_neighbours_is_stored_as_one_written_alone(
+def test_alerts_written_with_their_webhooks_neighbours_are_stored_as_ones_written_alone(
     world: World,
 ):
     # On PostgreSQL a webhook's new alerts go in together, as one JSON document of rows:
-    # every column and the timeline entry must come out as the alert's own INSERT writes them.
+    # every column and each timeline entry must come out as each alert's own INSERT writes
+    # them, in the webhook's order, each entry naming its own alert.
     occurred = datetime(2026, 11, 27, 23, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Kolkata"))
     tricky = {"path": 'C:\\tmp\\"x"', "emoji": "\u00e9\u2603", "quote": "it's", "empty": ""}
-
-    def stored(key: str, together: bool) -> tuple[dict[str, Any], list[Any]]:
-        plain = event(key=key)
-        ev = replace(
+    plain = event()
+    shapes = [
+        replace(
             plain,
             labels={**plain.labels, **tricky},
             occurred_at=occurred,
@@ -271,29 +271,43 @@ def test_an_alert_written_with_its_webhooks_neighbours_is_stored_as_one_written_
             links=[{"href": "https://example.com/a?b=c&d", "text": "runbook"}],
             client="Prometheus",
             group_key='{}:{alertname="Disk"}',
-        )
+        ),
+        replace(plain, details=None, occurred_at=None, summary="Second, with nothing optional"),
+        replace(plain, details="a plain string", severity=AlertSeverity.WARNING),
+    ]
+
+    def stored(prefix: str, together: bool) -> list[tuple[Any, ...]]:
+        events = [replace(e, dedup_key=f"{prefix}-{n}") for n, e in enumerate(shapes)]
         with unit_of_work(world.sessions) as session:
             found = sources.by_id(session, world.checkout)
             assert found is not None
             now = world.clock.now()
             with bulk.deferred(session, now) if together else nullcontext():
-                alert_service.ingest(session=session, now=now, source=found, event=ev)
+                for ev in events:
+                    alert_service.ingest(session=session, now=now, source=found, event=ev)
+        rows = []
         with unit_of_work(world.sessions, write=False) as session:
-            alert = session.scalars(select(Alert).where(Alert.dedup_key == key)).one()
-            columns = {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
-            entry = session.scalars(
-                select(TimelineEntry)
-                .where(TimelineEntry.kind == "alert_triggered")
-                .order_by(TimelineEntry.id.desc())
-                .limit(1)
-            ).one()
-            assert entry.data["alert_id"] == alert.id
-            columns.pop("id")
-            columns.pop("dedup_key")
-            return columns, [entry.at, entry.recorded_at, entry.text, entry.data["rule"]]
+            for ev in events:
+                alert = session.scalars(select(Alert).where(Alert.dedup_key == ev.dedup_key)).one()
+                columns = {c.key: getattr(alert, c.key) for c in Alert.__table__.columns}
+                [entry] = session.scalars(
+                    select(TimelineEntry).where(
+                        TimelineEntry.kind == "alert_triggered",
+                        TimelineEntry.data["dedup_key"].as_string() == ev.dedup_key,
+                    )
+                )
+                assert entry.data["alert_id"] == alert.id
+                rows.append((alert.id, columns, entry.at, entry.recorded_at, entry.text))
+        ids = [row[0] for row in rows]
+        assert ids == sorted(ids)  # in the webhook's order
+        for _, columns, *_ in rows:
+            del columns["id"], columns["dedup_key"]
+        return [row[1:] for row in rows]
 
-    world.ingest(event(key="first"))  # both then join its incident, for the same reason
+    world.ingest(event(key="first"))  # all then join its incident, for the same reason
     alone = stored("alone", together=False)
     assert stored("together", together=True) == alone
-    assert alone[0]["occurred_at"] == occurred
-    assert alone[0]["labels"]["path"] == tricky["path"]
+    assert alone[0][0]["occurred_at"] == occurred
+    assert alone[0][0]["labels"]["path"] == tricky["path"]
+    assert (alone[1][0]["details"], alone[1][0]["occurred_at"]) == (None, None)
+    assert alone[2][0]["details"] == "a plain string"
