@@ -40,6 +40,16 @@ REFUSALS = (EventInvalid, UnknownKey, RateLimited)
 EXPECT_NEW: WarmUp = triggers.expect_new_events
 
 
+class Charge:
+    """Whether an event was counted against its integration's rate limit: once, however
+    often its job runs (a neighbour's failure re-runs every job of the batch)."""
+
+    __slots__ = ("charged",)
+
+    def __init__(self) -> None:
+        self.charged = False
+
+
 class Ingest:
     """Shared state of the ingest endpoints: the group committer and rate limits."""
 
@@ -48,7 +58,7 @@ class Ingest:
         self.limiter = SlidingMinuteLimiter()
 
     def integration(
-        self, session: Session, now: datetime, key: str, type_: IntegrationType
+        self, session: Session, now: datetime, key: str, type_: IntegrationType, charge: Charge
     ) -> Source:
         """The live integration for ``key``, checked against its type and rate limit."""
         found = sources.by_key(session, key, now)
@@ -57,7 +67,9 @@ class Ingest:
         if found.type != type_.value:
             path = "/v2/enqueue" if found.type == "pagerduty" else f"/integrations/{found.type}/KEY"
             raise UnknownKey(f"this key belongs to a {found.type} integration; send to {path}")
-        self.limiter.hit(found.id, found.rate_limit_per_minute, now.timestamp())
+        if not charge.charged:
+            self.limiter.hit(found.id, found.rate_limit_per_minute, now.timestamp())
+            charge.charged = True
         return found
 
     async def pagerduty(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,8 +89,10 @@ class Ingest:
         except EventInvalid as error:
             return Answer(400, {**PD_INVALID, "errors": error.errors})
 
+        charge = Charge()
+
         def job(session: Session, now: datetime) -> Any:
-            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
+            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY, charge)
             return alert_service.ingest(session=session, now=now, source=found, event=event)
 
         if event.action is Action.TRIGGER:  # its batch's new keys looked up together
@@ -104,8 +118,10 @@ class Ingest:
             await send_json(send, 400, {**PD_INVALID, "errors": error.errors})
             return
 
+        charge = Charge()
+
         def job(session: Session, now: datetime) -> Any:
-            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY)
+            found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY, charge)
             return alert_queries.record_change(
                 session=session, now=now, integration=found, change=change
             )
@@ -150,8 +166,10 @@ class Ingest:
     def _webhook_job(
         self, type_: IntegrationType, key: str, body: Any, raw: bytes, scope: Scope
     ) -> Callable[[Session, datetime], Any]:
+        charge = Charge()
+
         def job(session: Session, now: datetime) -> Any:
-            found = self.integration(session, now, key, type_)
+            found = self.integration(session, now, key, type_, charge)
             events = _parse_webhook(type_, found, body, raw, scope, now.timestamp())
             if len(events.events) > 1:
                 triggers.expect_new(

@@ -10,12 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from tests.factories import make_service
+from warroom.alerts import integrations
+from warroom.alerts.endpoints import REFUSALS, Ingest
+from warroom.alerts.integrations import IntegrationType
 from warroom.clock import FixedClock
 from warroom.db.engine import SessionFactory
 from warroom.db.filelock import WriteLock
@@ -254,3 +258,41 @@ def test_a_batch_waits_for_the_write_lock_and_gives_up_with_a_retry(
     finally:
         committer.stop()
         other.close()
+
+
+def test_a_neighbours_failure_does_not_count_an_event_twice_against_its_rate_limit(sessions, clock):
+    # The failure re-runs every job of the batch on its own: an event within its
+    # integration's limit of 1 a minute must still be taken, not refused with a 429.
+    with unit_of_work(sessions) as session:
+        make_service(session, clock.now(), "checkout")
+        _, key = integrations.create(
+            session=session,
+            now=clock.now(),
+            service_slug="checkout",
+            type_=IntegrationType.PAGERDUTY,
+            rate_limit_per_minute=1,
+        )
+    committer = GroupCommitter(sessions, clock.now, refusals=REFUSALS)
+    ingest = Ingest(committer)
+
+    def fails(session: Session, now: datetime) -> None:
+        raise LookupError("a neighbour's bug")
+
+    body = orjson.dumps(
+        {
+            "routing_key": key,
+            "event_action": "trigger",
+            "payload": {"summary": "Disk full", "source": "db1", "severity": "critical"},
+        }
+    )
+
+    async def main() -> list[Any]:
+        failing = committer.submit(fails)
+        return list(await asyncio.gather(ingest.enqueue(body), failing, return_exceptions=True))
+
+    try:
+        answer, failure = asyncio.run(main())
+    finally:
+        committer.stop()
+    assert isinstance(failure, LookupError)
+    assert answer.status == 202, answer
