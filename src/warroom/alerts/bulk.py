@@ -61,11 +61,12 @@ INSERT_HELD = (
     f"WITH v AS (SELECT * FROM jsonb_to_recordset(?::jsonb) "  # noqa: S608
     f"AS v({_ROW_TYPE}, entry_text text, entry_data jsonb, n int)), "
     f"a AS (INSERT INTO alert ({_ALERT_COLUMNS}, count) "
-    f"SELECT {_ALERT_COLUMNS}, 1 FROM v ORDER BY n RETURNING id, dedup_key), "
+    f"SELECT {_ALERT_COLUMNS}, 1 FROM v ORDER BY n RETURNING id, integration_id, dedup_key), "
     "t AS (INSERT INTO timeline_entry (incident_id, at, recorded_at, actor_id, kind, text, data) "
     "SELECT v.incident_id, ?, ?, NULL, 'alert_triggered', v.entry_text, "
     "v.entry_data || jsonb_build_object('alert_id', a.id) "
-    "FROM a JOIN v ON v.dedup_key = a.dedup_key ORDER BY v.n) "
+    "FROM a JOIN v ON v.integration_id = a.integration_id AND v.dedup_key = a.dedup_key "
+    "ORDER BY v.n) "
     "SELECT count(*) FROM a"
 )
 
@@ -84,12 +85,14 @@ class Held:
 def deferred(session: Session, now: datetime) -> Iterator[None]:
     """Hold new alerts during the block (PostgreSQL only); write them at its end.
 
+    Blocks nest: a webhook ingested inside a batch's deferral is written with the batch.
+
     If the block fails, what it held is dropped with it: the group committer
     then rolls back and runs the job again on its own.
     """
     raw = RawStatements.of(session)
-    if not raw.postgres:
-        yield
+    if not raw.postgres or HELD_KEY in session.info:
+        yield  # SQLite writes at once; inside another deferral, the outer one writes
         return
     session.info[HELD_KEY] = Held(now)
     event.listen(session, "do_orm_execute", _flush_before_reading_alerts)

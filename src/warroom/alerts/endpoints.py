@@ -23,7 +23,7 @@ from warroom.alerts.events import Action, AlertEvent, EventInvalid
 from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.ratelimit import RateLimited, SlidingMinuteLimiter
 from warroom.alerts.sources import Source
-from warroom.db.groupcommit import GroupCommitter, TransientError, WarmUp
+from warroom.db.groupcommit import BatchScope, GroupCommitter, TransientError
 from warroom.web.raw import BodyTooLargeError, header, read_body, send_json
 
 MAX_EVENT_BYTES = 512 * 1024
@@ -37,7 +37,7 @@ class UnknownKey(Exception):
 
 # Errors a job raises before it writes anything; the group commit goes on past them.
 REFUSALS = (EventInvalid, UnknownKey, RateLimited)
-EXPECT_NEW: WarmUp = triggers.expect_new_events
+NEW_TOGETHER: BatchScope = triggers.new_alerts_together
 
 
 class Charge:
@@ -95,9 +95,9 @@ class Ingest:
             found = self.integration(session, now, routing_key, IntegrationType.PAGERDUTY, charge)
             return alert_service.ingest(session=session, now=now, source=found, event=event)
 
-        if event.action is Action.TRIGGER:  # its batch's new keys looked up together
+        if event.action is Action.TRIGGER:  # its batch's new alerts looked up and written together
             note = (routing_key, event.dedup_key)
-            submitted = self._outcome(job, pd_style=True, warm_up=EXPECT_NEW, note=note)
+            submitted = self._outcome(job, pd_style=True, scope=NEW_TOGETHER, note=note)
         else:
             submitted = self._outcome(job, pd_style=True)
         ok, outcome = await submitted
@@ -205,14 +205,14 @@ class Ingest:
         job: Callable[[Session, datetime], Any],
         *,
         pd_style: bool,
-        warm_up: WarmUp | None = None,
+        scope: BatchScope | None = None,
         note: Any = None,
     ) -> tuple[bool, Any]:
         """(True, the job's result) once committed, or (False, the Answer to its error)."""
         try:
             # Jobs of one event are small; webhooks (up to thousands of alerts) are not.
             small = pd_style
-            return True, await self.committer.submit(job, warm_up=warm_up, note=note, small=small)
+            return True, await self.committer.submit(job, scope=scope, note=note, small=small)
         except EventInvalid as error:
             body = {**PD_INVALID, "errors": error.errors} if pd_style else _invalid(error)
             return False, Answer(400, body)

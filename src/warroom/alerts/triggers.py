@@ -10,7 +10,8 @@ whenever it rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,6 +141,7 @@ def expect_new(session: Session, source: Source, keys: Iterable[str]) -> None:
     if session.new or session.dirty:
         session.flush()
     context = _context(session)
+    held = bulk.holding(session)
     wanted = sorted(set(keys))
     for start in range(0, len(wanted), KEYS_PER_QUERY):
         chunk = wanted[start : start + KEYS_PER_QUERY]
@@ -149,14 +151,21 @@ def expect_new(session: Session, source: Source, keys: Iterable[str]) -> None:
             marks = ", ".join("?" * len(chunk))
             rows = context.raw.all(OPEN_KEYS_SQLITE.format(marks), [source.id, *chunk])
         found = {row[0] for row in rows}
+        if held is not None:  # held new alerts are open alerts not written yet
+            found.update(key for key in chunk if (source.id, key) in held.keys)
         context.absent.update((source.id, key) for key in chunk if key not in found)
 
 
-def expect_new_events(session: Session, now: datetime, keys: list[tuple[str, str]]) -> None:
-    """expect_new for the triggers of a batch of single events: (integration key, dedup key).
+@contextmanager
+def new_alerts_together(
+    session: Session, now: datetime, keys: list[tuple[str, str]]
+) -> Iterator[None]:
+    """Around a batch of single trigger events, each (integration key, dedup key).
 
-    A group-commit warm-up: a batch of new alerts then costs one query per
-    integration instead of an UPDATE that finds nothing per event.
+    A group-commit batch scope: which keys have no open alert is asked once per
+    integration, not once per event, and on PostgreSQL the batch's new alerts
+    are written together when it ends (bulk.deferred) instead of one round
+    trip each.
     """
     by_integration: dict[str, list[str]] = {}
     for integration_key, dedup_key in keys:
@@ -166,6 +175,8 @@ def expect_new_events(session: Session, now: datetime, keys: list[tuple[str, str
         source = sources.by_key(session, integration_key, now)
         if source is not None:
             expect_new(session, source, dedup_keys)
+    with bulk.deferred(session, now):
+        yield
 
 
 def trigger(*, session: Session, now: datetime, source: Source, event: AlertEvent) -> IngestResult:

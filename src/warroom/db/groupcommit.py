@@ -29,7 +29,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,8 +42,9 @@ from warroom.db.filelock import LockTimeout, WriteLock
 
 log = logging.getLogger(__name__)
 Job = Callable[[Session, datetime], Any]
-# Run once per batch before its jobs, with the notes of the jobs that named it.
-WarmUp = Callable[[Session, datetime, list[Any]], None]
+# Entered once per batch before its jobs and left after them, before the commit,
+# with the notes of the jobs that named it.
+BatchScope = Callable[[Session, datetime, list[Any]], AbstractContextManager[None]]
 
 
 class TransientError(Exception):
@@ -63,7 +64,7 @@ class _Pending:
     job: Job
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
-    warm_up: WarmUp | None = None
+    scope: BatchScope | None = None
     note: Any = None
     small: bool = False
 
@@ -98,17 +99,18 @@ class GroupCommitter:
         self._queued = 0  # hand-overs the writer thread has not finished writing
 
     async def submit(
-        self, job: Job, *, warm_up: WarmUp | None = None, note: Any = None, small: bool = False
+        self, job: Job, *, scope: BatchScope | None = None, note: Any = None, small: bool = False
     ) -> Any:
         """Run ``job(session, now)`` in the next batch; return its result once committed.
 
         ``small``: the job is quick (one event), so its batch may be written on the event
         loop's own thread.
 
-        ``warm_up(session, now, notes)`` runs once per batch before its jobs, with the
-        ``note`` of each job of the batch that names it: one query can then answer what
-        each job would ask on its own. It may fill caches, never write, and is skipped
-        when a failed batch is run again job by job.
+        ``scope(session, now, notes)`` is entered once per batch before its jobs and left
+        after them, with the ``note`` of each job of the batch that names it: one query
+        can then answer what each job would ask on its own, one statement write what each
+        would write. It may fill caches and defer writes, and is skipped when a failed
+        batch is run again job by job.
         """
         self._ensure_started()
         loop = asyncio.get_running_loop()
@@ -120,7 +122,7 @@ class GroupCommitter:
             # as parsing the request.
             staged = self._staged[loop] = []
             loop.call_soon(self._hand_over, loop)
-        staged.append(_Pending(job, future, loop, warm_up, note, small))
+        staged.append(_Pending(job, future, loop, scope, note, small))
         return await future
 
     def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -234,13 +236,11 @@ class GroupCommitter:
         try:
             with self._locked(session, nowait):
                 now = self._now()
-                if not isolated:
-                    self._warm_up(session, now, batch)
-                for pending in batch:
-                    if isolated:
-                        outcomes.append(self._run_one(session, pending.job, now))
-                    else:
-                        outcomes.append(self._run_fast(session, pending.job, now))
+                if isolated:
+                    outcomes = [self._run_one(session, p.job, now) for p in batch]
+                else:
+                    with self._scopes(session, now, batch):
+                        outcomes = [self._run_fast(session, p.job, now) for p in batch]
                 session.commit()
         except _RetryIsolated:
             session.rollback()
@@ -275,17 +275,28 @@ class GroupCommitter:
             raise
 
     @staticmethod
-    def _warm_up(session: Session, now: datetime, batch: list[_Pending]) -> None:
-        notes: dict[WarmUp, list[Any]] = {}
+    @contextmanager
+    def _scopes(session: Session, now: datetime, batch: list[_Pending]) -> Iterator[None]:
+        """The batch scopes its jobs named, around them; a scope's own failure (not the
+        database's) sends the batch to be run again job by job, without scopes."""
+        notes: dict[BatchScope, list[Any]] = {}
         for pending in batch:
-            if pending.warm_up is not None:
-                notes.setdefault(pending.warm_up, []).append(pending.note)
-        for warm_up, noted in notes.items():
+            if pending.scope is not None:
+                notes.setdefault(pending.scope, []).append(pending.note)
+        with ExitStack() as stack:
             try:
-                warm_up(session, now, noted)
+                for scope, noted in notes.items():
+                    stack.enter_context(scope(session, now, noted))
             except (OperationalError, InterfaceError):
                 raise
-            except Exception as error:  # the isolated run goes without warm-ups
+            except Exception as error:
+                raise _RetryIsolated from error
+            yield  # the jobs; their failure leaves the scopes with it (dropping what they hold)
+            try:
+                stack.close()  # what the scopes deferred is written now
+            except (OperationalError, InterfaceError):
+                raise
+            except Exception as error:  # a conflict or a value refused: job by job
                 raise _RetryIsolated from error
 
     def _run_fast(self, session: Session, job: Job, now: datetime) -> tuple[bool, Any]:

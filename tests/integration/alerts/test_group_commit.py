@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -109,17 +110,20 @@ def test_jobs_of_one_event_loop_turn_share_one_transaction(sessions, clock):
 
 
 @pytest.mark.parametrize("inline", [False, True], ids=["writer-thread", "inline"])
-def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(sessions, clock, inline):
+def test_a_batch_scope_is_entered_once_around_its_jobs_with_their_notes(sessions, clock, inline):
     committer = GroupCommitter(sessions, clock.now, inline=inline)
     calls: list[tuple[str, Any]] = []
 
-    def warm_up(session: Session, now: datetime, notes: list[Any]) -> None:
-        session.info["warm"] = list(notes)  # what the jobs of this transaction will find
-        calls.append(("warm-up", list(notes)))
+    @contextmanager
+    def scope(session: Session, now: datetime, notes: list[Any]) -> Iterator[None]:
+        session.info["noted"] = list(notes)  # what the jobs of this transaction will find
+        calls.append(("enter", list(notes)))
+        yield
+        calls.append(("leave", session.in_transaction()))  # before the commit
 
     def job(name: str) -> Job:
         def run(session: Session, now: datetime) -> Any:
-            calls.append((name, session.info.get("warm")))
+            calls.append((name, session.info.get("noted")))
             return name
 
         return run
@@ -127,9 +131,9 @@ def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(sessions
     async def main() -> list[Any]:
         return list(
             await asyncio.gather(
-                committer.submit(job("a"), warm_up=warm_up, note="a's key", small=True),
-                committer.submit(job("plain"), small=True),  # no warm-up: adds no note
-                committer.submit(job("b"), warm_up=warm_up, note="b's key", small=True),
+                committer.submit(job("a"), scope=scope, note="a's key", small=True),
+                committer.submit(job("plain"), small=True),  # names no scope: adds no note
+                committer.submit(job("b"), scope=scope, note="b's key", small=True),
             )
         )
 
@@ -138,20 +142,65 @@ def test_a_warm_up_runs_once_per_batch_before_its_jobs_with_their_notes(sessions
     finally:
         committer.stop()
     notes = ["a's key", "b's key"]
-    assert calls == [("warm-up", notes), ("a", notes), ("plain", notes), ("b", notes)]
+    assert calls == [
+        ("enter", notes),
+        ("a", notes),
+        ("plain", notes),
+        ("b", notes),
+        ("leave", True),
+    ]
 
 
-def test_a_failing_warm_up_costs_its_batch_only_the_warm_up(committer, sessions):
-    def warm_up(session: Session, now: datetime, notes: list[Any]) -> None:
-        raise RuntimeError("a bug in the warm-up")
+@pytest.mark.parametrize("fails_on", ["enter", "leave"])
+def test_a_failing_batch_scope_costs_its_batch_only_the_scope(committer, sessions, fails_on):
+    left: list[str] = []
+
+    @contextmanager
+    def scope(session: Session, now: datetime, notes: list[Any]) -> Iterator[None]:
+        if fails_on == "enter":
+            raise RuntimeError("a bug in the scope")
+        yield
+        left.append("left")
+        raise RuntimeError("what the scope deferred could not be written")
 
     async def main() -> list[Any]:
-        submitted = [committer.submit(_service_job(n), warm_up=warm_up, note=n) for n in "xy"]
+        submitted = [committer.submit(_service_job(n), scope=scope, note=n) for n in "xy"]
         return list(await asyncio.gather(*submitted))
 
-    # The batch runs again job by job, without the warm-up, and every job is written.
+    # The batch runs again job by job, without the scope, and every job is written.
     assert asyncio.run(main()) == ["x", "y"]
     assert _services(sessions) == ["x", "y"]
+    assert left == ([] if fails_on == "enter" else ["left"])
+
+
+def test_a_failing_job_leaves_the_batch_scope_with_its_error(committer, sessions):
+    seen: list[type[BaseException] | None] = []
+
+    @contextmanager
+    def scope(session: Session, now: datetime, notes: list[Any]) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as error:  # what a scope holding writes back must drop them
+            seen.append(type(error))
+            raise
+        seen.append(None)
+
+    def fails(session: Session, now: datetime) -> None:
+        raise LookupError("no such thing")
+
+    async def main() -> list[Any]:
+        submitted = [
+            committer.submit(_service_job("kept"), scope=scope, note=1),
+            committer.submit(fails, scope=scope, note=2),
+        ]
+        return list(await asyncio.gather(*submitted, return_exceptions=True))
+
+    kept, error = asyncio.run(main())
+    assert kept == "kept"
+    assert isinstance(error, LookupError)
+    assert len(seen) == 1
+    assert seen[0] is not None  # left with the failure, before the job-by-job run
+    assert _services(sessions) == ["kept"]
 
 
 def test_the_writer_gets_a_turns_jobs_only_when_the_turn_ends(committer):

@@ -233,9 +233,10 @@ def test_alerts_held_for_a_webhook_are_seen_by_any_orm_read(world: World):
     assert [a["key"] for a in world.alerts()] == ["h1", "h2", "h3"]
 
 
-def test_triggers_expected_new_together_still_count_repeats_and_open_alerts(world: World):
-    # The warm-up of a batch of single events: one query says which keys have no
-    # open alert; a repeat in the same batch, and a key already open, still count.
+def test_single_events_together_still_count_repeats_and_open_alerts(world: World):
+    # The scope of a batch of single events: one query says which keys have no open
+    # alert, and (PostgreSQL) new alerts are written at its end; a repeat in the same
+    # batch, and a key already open, must still count.
     now = world.clock.now()
     with unit_of_work(world.sessions) as session:
         _, key = make_integration(session, world.clock, "checkout", IntegrationType.PAGERDUTY)
@@ -244,13 +245,59 @@ def test_triggers_expected_new_together_still_count_repeats_and_open_alerts(worl
         alert_service.ingest(session=session, now=now, source=found, event=event(key="open"))
     with unit_of_work(world.sessions) as session:
         batch = [(key, "new"), (key, "new"), (key, "open"), ("no-such-key", "new")]
-        triggers.expect_new_events(session, now, batch)
-        found = sources.by_key(session, key, now)
+        with triggers.new_alerts_together(session, now, batch):
+            found = sources.by_key(session, key, now)
+            assert found is not None
+            for dedup_key in ("new", "new", "open", "other"):
+                ev = event(key=dedup_key)
+                alert_service.ingest(session=session, now=now, source=found, event=ev)
+    counted = sorted((a["key"], a["count"]) for a in world.alerts())
+    assert counted == [("new", 2), ("open", 2), ("other", 1)]
+
+
+def test_a_webhook_inside_a_batch_of_single_events_counts_keys_the_batch_holds(world: World):
+    # Inside the batch's deferral a webhook's alerts are held until the batch ends: a
+    # second webhook of the batch repeating one of them must count it, not open another.
+    now = world.clock.now()
+    with unit_of_work(world.sessions) as session:
+        found = sources.by_id(session, world.search)
+        single = sources.by_id(session, world.checkout)
         assert found is not None
-        for dedup_key in ("new", "new", "open"):
-            ev = event(key=dedup_key)
-            alert_service.ingest(session=session, now=now, source=found, event=ev)
-    assert sorted((a["key"], a["count"]) for a in world.alerts()) == [("new", 2), ("open", 2)]
+        assert single is not None
+        with triggers.new_alerts_together(session, now, []):
+            # a single event first: held by the batch, it must outlive the webhooks' blocks
+            alert_service.ingest(session=session, now=now, source=single, event=event(key="s1"))
+            for keys in (["w1"], ["w1", "w2"]):  # two webhooks of one integration
+                triggers.expect_new(session, found, keys)
+                with bulk.deferred(session, now):
+                    for dedup_key in keys:
+                        ev = event(key=dedup_key)
+                        alert_service.ingest(session=session, now=now, source=found, event=ev)
+    counted = sorted((a["key"], a["count"]) for a in world.alerts())
+    assert counted == [("s1", 1), ("w1", 2), ("w2", 1)]
+
+
+def test_one_dedup_key_on_two_integrations_in_one_batch_makes_two_alerts_each_noted(
+    world: World,
+):
+    # Held together, two alerts sharing a dedup key (on different integrations) must
+    # each get their own timeline entry naming their own alert.
+    now = world.clock.now()
+    with unit_of_work(world.sessions) as session:
+        found = [sources.by_id(session, i) for i in (world.checkout, world.search)]
+        with triggers.new_alerts_together(session, now, []):
+            for source in found:
+                assert source is not None
+                ev = event(key="same")
+                alert_service.ingest(session=session, now=now, source=source, event=ev)
+    alerts = world.alerts()
+    assert len(alerts) == 2
+    with unit_of_work(world.sessions, write=False) as session:
+        entries = session.scalars(
+            select(TimelineEntry).where(TimelineEntry.kind == "alert_triggered")
+        ).all()
+        noted = sorted((e.incident_id, e.data["alert_id"]) for e in entries)
+    assert noted == sorted((a["incident_id"], a["id"]) for a in alerts)
 
 
 def test_alerts_written_with_their_webhooks_neighbours_are_stored_as_ones_written_alone(
