@@ -24,10 +24,12 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from warroom.alerts.models import Alert
 from warroom.db.raw import Json, RawStatements
 
 HELD_KEY = "warroom.held_alerts"
+# Held alerts written once this many wait: a batch may carry hundreds of webhooks of
+# thousands of alerts, and one statement of them all would pass PostgreSQL's limits.
+HOLD_LIMIT = 1000
 
 # Columns of triggers.INSERT_ALERT (its parameters, in order) with their types.
 _COLUMNS = (
@@ -105,8 +107,10 @@ def deferred(session: Session, now: datetime) -> Iterator[None]:
 
 
 def _flush_before_reading_alerts(state: ORMExecuteState) -> None:
-    # A safety net: an ORM read of alerts that did not flush first still sees them all.
-    if state.is_select and any(mapper.class_ is Alert for mapper in state.all_mappers):
+    # A safety net: any ORM statement that did not flush first still sees every alert.
+    # Any, not only those returning alerts: a count or a join through alert returns none.
+    held = holding(state.session)
+    if held is not None and held.alerts:
         flush(state.session)
 
 
@@ -116,11 +120,13 @@ def holding(session: Session) -> Held | None:
     return found
 
 
-def hold(held: Held, alert: list[Any], text: str, data: dict[str, Any]) -> None:
+def hold(session: Session, held: Held, alert: list[Any], text: str, data: dict[str, Any]) -> None:
     """Hold one new alert (INSERT_ALERT's parameters) and its timeline entry."""
     held.alerts.append(alert)
     held.entries.append((text, data))
     held.keys.add((int(alert[0]), str(alert[3])))
+    if len(held.alerts) >= HOLD_LIMIT:  # a batch of large webhooks: write as it goes
+        flush(session)
 
 
 def _plain(value: Any) -> Any:

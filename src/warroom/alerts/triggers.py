@@ -267,7 +267,7 @@ def _open(
     _note_first_alert(context, incident_id, event.occurred_at)
     held = bulk.holding(session)
     if held is not None:  # a webhook on PostgreSQL: written with its neighbours
-        bulk.hold(held, alert, text, data)
+        bulk.hold(session, held, alert, text, data)
         return IngestResult(Outcome.NEW, event.dedup_key, None, format_ref(incident_id))
     if context.raw.postgres:
         entry = [incident_id, now, now, text, Json(data)]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.factories import make_incident
 from tests.integration.alerts.world import World, event, make_integration
@@ -18,6 +18,7 @@ from warroom.alerts.events import Action, AlertSeverity
 from warroom.alerts.integrations import IntegrationType
 from warroom.alerts.models import Alert
 from warroom.alerts.rules import Outcome
+from warroom.db.raw import RawStatements
 from warroom.db.uow import unit_of_work
 from warroom.incidents import service as incident_service
 from warroom.incidents.models import Incident, TimelineEntry
@@ -230,7 +231,27 @@ def test_alerts_held_for_a_webhook_are_seen_by_any_orm_read(world: World):
             keys = session.scalars(select(Alert.dedup_key).order_by(Alert.id)).all()
             assert keys == ["h1", "h2"]
             alert_service.ingest(session=session, now=now, source=found, event=event(key="h3"))
+            # ... and one that returns no alert rows, only counts them
+            assert session.scalar(select(func.count()).select_from(Alert)) == 3
     assert [a["key"] for a in world.alerts()] == ["h1", "h2", "h3"]
+
+
+def test_held_alerts_are_written_as_they_pass_the_hold_limit(world: World, monkeypatch):
+    # A batch of large webhooks must not gather one statement past PostgreSQL's limits.
+    monkeypatch.setattr(bulk, "HOLD_LIMIT", 2)
+    with unit_of_work(world.sessions) as session:
+        found = sources.by_id(session, world.checkout)
+        assert found is not None
+        now = world.clock.now()
+        raw = RawStatements.of(session)  # reads the table without writing what is held
+        written = []
+        with bulk.deferred(session, now):
+            for key in ("l1", "l2", "l3", "l4", "l5"):
+                alert_service.ingest(session=session, now=now, source=found, event=event(key=key))
+                written.append(raw.one("SELECT count(*) FROM alert", [])[0])  # type: ignore[index]
+    expected = [0, 2, 2, 4, 4] if raw.postgres else [1, 2, 3, 4, 5]  # SQLite writes at once
+    assert written == expected
+    assert [a["key"] for a in world.alerts()] == ["l1", "l2", "l3", "l4", "l5"]
 
 
 def test_single_events_together_still_count_repeats_and_open_alerts(world: World):
