@@ -228,7 +228,7 @@ class GroupCommitter:
     def _attempt(
         self, batch: list[_Pending], *, isolated: bool, nowait: bool
     ) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+        outcomes: list[tuple[bool, Any]]
         if nowait:
             session = self._sessions.writer_that_does_not_wait()
         else:

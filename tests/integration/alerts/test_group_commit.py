@@ -18,7 +18,8 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from tests.factories import make_service
-from warroom.alerts import integrations
+from tests.integration.alerts.world import World, make_integration
+from tests.unit.alerts.samples import pd_trigger
 from warroom.alerts.endpoints import REFUSALS, Ingest
 from warroom.alerts.integrations import IntegrationType
 from warroom.clock import FixedClock
@@ -309,31 +310,22 @@ def test_a_batch_waits_for_the_write_lock_and_gives_up_with_a_retry(
         other.close()
 
 
-def test_a_neighbours_failure_does_not_count_an_event_twice_against_its_rate_limit(sessions, clock):
+def test_a_neighbours_failure_does_not_count_an_event_twice_against_its_rate_limit(
+    world: World,
+):
     # The failure re-runs every job of the batch on its own: an event within its
     # integration's limit of 1 a minute must still be taken, not refused with a 429.
-    with unit_of_work(sessions) as session:
-        make_service(session, clock.now(), "checkout")
-        _, key = integrations.create(
-            session=session,
-            now=clock.now(),
-            service_slug="checkout",
-            type_=IntegrationType.PAGERDUTY,
-            rate_limit_per_minute=1,
+    with unit_of_work(world.sessions) as session:
+        _, key = make_integration(
+            session, world.clock, "checkout", IntegrationType.PAGERDUTY, rate_limit_per_minute=1
         )
-    committer = GroupCommitter(sessions, clock.now, refusals=REFUSALS)
+    committer = GroupCommitter(world.sessions, world.clock.now, refusals=REFUSALS)
     ingest = Ingest(committer)
 
     def fails(session: Session, now: datetime) -> None:
         raise LookupError("a neighbour's bug")
 
-    body = orjson.dumps(
-        {
-            "routing_key": key,
-            "event_action": "trigger",
-            "payload": {"summary": "Disk full", "source": "db1", "severity": "critical"},
-        }
-    )
+    body = orjson.dumps(pd_trigger(key))
 
     async def main() -> list[Any]:
         failing = committer.submit(fails)
